@@ -1,0 +1,2 @@
+/** Admin HTTP endpoints: liveness, readiness and status. */
+package dev.fulcrum.admin;

@@ -1,0 +1,2 @@
+/** Entry point, wiring of the verticles, lifecycle. */
+package dev.fulcrum.app;

@@ -1,0 +1,62 @@
+package dev.fulcrum.balancer;
+
+import dev.fulcrum.config.ServerSpec;
+import io.vertx.core.net.SocketAddress;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The live state of one backend, shared by every event loop: created once per server URL and kept across
+ * reloads, so its counters survive a config change. Writes are lock-free; {@code health} is written only by
+ * the health checker, and readers learn of changes through events, never by polling it.
+ */
+public final class Backend {
+
+    private final ServerSpec spec;
+    private final SocketAddress address;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile HealthState health;
+
+    public Backend(ServerSpec spec, HealthState initialHealth) {
+        this.spec = spec;
+        this.address = SocketAddress.inetSocketAddress(spec.port(), spec.host());
+        this.health = initialHealth;
+    }
+
+    public String url() {
+        return spec.url();
+    }
+
+    public ServerSpec spec() {
+        return spec;
+    }
+
+    public SocketAddress address() {
+        return address;
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    public void requestStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    public void requestEnded() {
+        inFlight.decrementAndGet();
+    }
+
+    public HealthState health() {
+        return health;
+    }
+
+    public void health(HealthState state) {
+        health = state;
+    }
+
+    @Override
+    public String toString() {
+        return spec.url();
+    }
+}

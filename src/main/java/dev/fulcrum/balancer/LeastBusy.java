@@ -1,0 +1,63 @@
+package dev.fulcrum.balancer;
+
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * The backend with the fewest requests in flight. Small pools are scanned exactly, and ties among the least
+ * busy are taken in turn, so that equal backends share the load instead of the first one getting it all. Large pools use the power of
+ * two choices (as Envoy's LEAST_REQUEST and HAProxy's {@code random(2)} do): two random distinct candidates,
+ * the less busy wins, in constant time.
+ */
+public final class LeastBusy implements LoadBalancer {
+
+    /** Beyond this size an exact scan costs more than it gains over two random choices. */
+    static final int EXACT_SCAN_LIMIT = 16;
+
+    private final RandomGenerator random;
+    private final int[] tied = new int[EXACT_SCAN_LIMIT];
+    private int cursor;
+
+    public LeastBusy(RandomGenerator random) {
+        this.random = random;
+    }
+
+    @Override
+    public Backend pick(List<Backend> candidates) {
+        int size = candidates.size();
+        if (size == 0) {
+            return null;
+        }
+        if (size == 1) {
+            return candidates.get(0);
+        }
+        return size <= EXACT_SCAN_LIMIT ? scan(candidates, size) : twoChoices(candidates, size);
+    }
+
+    private Backend scan(List<Backend> candidates, int size) {
+        int least = Integer.MAX_VALUE;
+        int ties = 0;
+        for (int i = 0; i < size; i++) {
+            int load = candidates.get(i).inFlight();
+            if (load < least) {
+                least = load;
+                ties = 0;
+            }
+            if (load == least) {
+                tied[ties++] = i;
+            }
+        }
+        return candidates.get(tied[Math.floorMod(cursor++, ties)]);
+    }
+
+    private Backend twoChoices(List<Backend> candidates, int size) {
+        int first = random.nextInt(size);
+        int second = random.nextInt(size - 1);
+        if (second >= first) {
+            second++;
+        }
+        Backend a = candidates.get(first);
+        Backend b = candidates.get(second);
+        return b.inFlight() < a.inFlight() ? b : a;
+    }
+}

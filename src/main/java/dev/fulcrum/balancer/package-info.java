@@ -1,0 +1,2 @@
+/** Backend selection policies and the live per-backend state they read. */
+package dev.fulcrum.balancer;

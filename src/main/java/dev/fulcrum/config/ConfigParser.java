@@ -1,0 +1,177 @@
+package dev.fulcrum.config;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Turns the text of a config file into a validated {@link FulcrumConfig}, or a one-line {@link ConfigException}. */
+public final class ConfigParser {
+
+    /** A key given twice would otherwise silently win over the first one. */
+    private static final JsonFactory STRICT_JSON = JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private ConfigParser() {
+    }
+
+    /** Reads and parses a file; for startup, off any event loop. */
+    public static FulcrumConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read the file: " + describeIo(e));
+        }
+        return parse(text);
+    }
+
+    public static FulcrumConfig parse(String text) {
+        JsonFields root = new JsonFields(decode(text), "");
+        FulcrumConfig config = new FulcrumConfig(
+                root.parsed("listenPort", listenPortText(root), ListenAddress::parse),
+                root.positiveDuration("healthCheckInterval", Duration.ofSeconds(5)),
+                servers(root));
+        root.rejectUnknown();
+        return config;
+    }
+
+    private static String listenPortText(JsonFields root) {
+        Object value = root.raw("listenPort");
+        if (value instanceof Number number && number.doubleValue() == number.intValue()) {
+            return Integer.toString(number.intValue());
+        }
+        return root.string("listenPort", ":8080");
+    }
+
+    private static List<ServerSpec> servers(JsonFields root) {
+        JsonArray entries = root.array("servers");
+        if (entries == null || entries.isEmpty()) {
+            throw new ConfigException("servers: at least one backend URL is required, e.g. \"servers\": [\"http://127.0.0.1:8081\"]");
+        }
+        List<ServerSpec> servers = new ArrayList<>(entries.size());
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+            String field = "servers[" + i + "]";
+            ServerSpec server = server(entries.getValue(i), field);
+            Integer first = seen.putIfAbsent(server.url(), i);
+            if (first != null) {
+                throw new ConfigException(field + ": " + Values.quote(server.url()) + " is listed twice (also servers[" + first + "])");
+            }
+            servers.add(server);
+        }
+        return servers;
+    }
+
+    private static ServerSpec server(Object entry, String field) {
+        if (entry instanceof String url) {
+            return serverUrl(url, 1, field);
+        }
+        if (entry instanceof JsonObject object) {
+            JsonFields server = new JsonFields(object, field);
+            String url = server.string("url", null);
+            if (url == null) {
+                throw new ConfigException(server.path("url") + ": is required when a server is written as an object");
+            }
+            int weight = server.integer("weight", 1, 1, 1_000_000);
+            server.rejectUnknown();
+            return serverUrl(url, weight, server.path("url"));
+        }
+        throw new ConfigException(field + ": " + Values.quote(entry) + " must be a URL string or an object {\"url\": ..., \"weight\": ...}");
+    }
+
+    private static ServerSpec serverUrl(String url, int weight, String field) {
+        URI uri;
+        try {
+            uri = new URI(url.trim());
+        } catch (URISyntaxException e) {
+            throw badUrl(url, field, e.getReason());
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+            throw badUrl(url, field, "the scheme must be http or https");
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw badUrl(url, field, "it has no host");
+        }
+        if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw badUrl(url, field, "credentials, a query or a fragment are not allowed");
+        }
+        boolean tls = scheme.equalsIgnoreCase("https");
+        int port = uri.getPort() == -1 ? (tls ? 443 : 80) : uri.getPort();
+        if (port < 1 || port > 65535) {
+            throw badUrl(url, field, "the port is out of range (1-65535)");
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        String prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+        String identity = scheme.toLowerCase() + "://" + uri.getRawAuthority().toLowerCase() + prefix;
+        return new ServerSpec(identity, tls, host, port, prefix, weight);
+    }
+
+    private static ConfigException badUrl(String url, String field, String reason) {
+        return new ConfigException(field + ": " + Values.quote(url) + " is not a valid server URL: " + reason);
+    }
+
+    private static JsonObject decode(String text) {
+        if (text.isBlank()) {
+            throw new ConfigException("the config file is empty; it needs at least {\"servers\": [\"http://host:port\"]}");
+        }
+        Object root;
+        try (JsonParser parser = STRICT_JSON.createParser(text)) {
+            root = JacksonCodec.fromParser(parser, Object.class);
+        } catch (DecodeException e) {
+            throw invalidJson(e.getCause() == null ? e : e.getCause());
+        } catch (IOException e) {
+            throw invalidJson(e);
+        }
+        if (!(root instanceof JsonObject object)) {
+            throw new ConfigException("the config must be a JSON object {...}, not " + Values.quote(root));
+        }
+        return object;
+    }
+
+    private static ConfigException invalidJson(Throwable error) {
+        if (error instanceof JsonProcessingException json && json.getLocation() != null) {
+            JsonLocation at = json.getLocation();
+            return new ConfigException("invalid JSON at line " + at.getLineNr() + ", column " + at.getColumnNr()
+                    + ": " + json.getOriginalMessage().lines().findFirst().orElse(""));
+        }
+        return new ConfigException("invalid JSON: " + describe(error));
+    }
+
+    private static String describeIo(IOException error) {
+        if (error instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (error instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (error instanceof java.nio.charset.CharacterCodingException) {
+            return "it is not UTF-8 text";
+        }
+        return describe(error);
+    }
+
+    private static String describe(Throwable error) {
+        String message = error.getMessage();
+        return message == null ? error.getClass().getSimpleName() : message.lines().findFirst().orElse("");
+    }
+}

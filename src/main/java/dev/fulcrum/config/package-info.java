@@ -1,0 +1,2 @@
+/** Parses and validates the JSON config file into immutable snapshots. */
+package dev.fulcrum.config;

@@ -1,0 +1,37 @@
+package dev.fulcrum.health;
+
+import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.balancer.HealthState;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+
+/** A backend's health changed. Published on {@link #ADDRESS} as JSON, once per change, not per probe. */
+public record HealthEvent(String backend, HealthState state, String reason, Instant time) {
+
+    public static final String ADDRESS = "fulcrum.health";
+
+    /**
+     * Records a change on the shared backend and tells every verticle. Receivers rebuild their view from the
+     * backends' current states rather than from the message, so views converge even if events from two
+     * event loops cross.
+     */
+    public static void announce(EventBus bus, Backend backend, HealthState state, String reason) {
+        backend.health(state);
+        bus.publish(ADDRESS, new HealthEvent(backend.url(), state, reason, Instant.now()).toJson());
+    }
+
+    public JsonObject toJson() {
+        return new JsonObject()
+                .put("backend", backend)
+                .put("state", state.name())
+                .put("reason", reason)
+                .put("time", time.toString());
+    }
+
+    public static HealthEvent fromJson(JsonObject json) {
+        return new HealthEvent(json.getString("backend"), HealthState.valueOf(json.getString("state")),
+                json.getString("reason"), Instant.parse(json.getString("time")));
+    }
+}

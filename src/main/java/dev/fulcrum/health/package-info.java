@@ -1,0 +1,2 @@
+/** Active health checks and passive outlier tracking, published as events. */
+package dev.fulcrum.health;

@@ -1,0 +1,37 @@
+package dev.fulcrum.proxy;
+
+import io.netty.channel.ConnectTimeoutException;
+
+import java.net.ConnectException;
+
+/**
+ * Why an exchange with a backend failed, and what the client is told. Bodies are short and say which side
+ * failed, so an operator reading a client's error knows where to look.
+ */
+enum BackendFailure {
+    NO_HEALTHY_BACKEND(503, "no healthy backend available"),
+    REFUSED(502, "backend refused the connection"),
+    CONNECT_TIMEOUT(504, "backend did not accept the connection in time"),
+    BROKEN(502, "backend connection failed");
+
+    final int status;
+    final String message;
+
+    BackendFailure(int status, String message) {
+        this.status = status;
+        this.message = message;
+    }
+
+    static BackendFailure of(Throwable error) {
+        if (error instanceof NoHealthyBackendException) {
+            return NO_HEALTHY_BACKEND;
+        }
+        if (error instanceof ConnectTimeoutException) {
+            return CONNECT_TIMEOUT;
+        }
+        if (error instanceof ConnectException) {
+            return REFUSED;
+        }
+        return BROKEN;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.fulcrum.app;
+
+import dev.fulcrum.support.Await;
+import dev.fulcrum.support.Http;
+import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The shipped artifact, {@code target/fulcrum.jar}, run as a user runs it. */
+@ExtendWith(VertxExtension.class)
+class FatJarIT {
+
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void killLeftovers() {
+        processes.forEach(Process::destroyForcibly);
+    }
+
+    @Test
+    void jarStartsWithAConfigFileAndProxies(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend backend = TestBackend.start(vertx, "from-backend");
+        int port = freePort();
+        Path config = Files.writeString(dir.resolve("config.json"), """
+                {"listenPort": "127.0.0.1:%d", "healthCheckInterval": "1s", "servers": ["%s"]}
+                """.formatted(port, backend.url()));
+
+        Process fulcrum = launch(dir, "--config", config.toString());
+        Http http = new Http(vertx, port);
+
+        Await.until("the jar proxies a request", Duration.ofSeconds(30),
+                () -> http.get("/").otherwise(new Http.Reply(0, "")).await().status() == 200);
+        assertEquals("from-backend", http.get("/").await().body());
+        assertTrue(fulcrum.isAlive());
+    }
+
+    @Test
+    void configMistakeExitsWithCode2AndOneLine(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("config.json"), "{\"servers\": [\"http://localhost:8081\"], \"listenPrt\": \":80\"}");
+
+        Process fulcrum = launch(dir, "--config", config.toString());
+
+        assertTrue(fulcrum.waitFor(30, TimeUnit.SECONDS));
+        String stderr = new String(fulcrum.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(2, fulcrum.exitValue());
+        assertEquals(1, stderr.lines().count(), stderr);
+        assertTrue(stderr.contains("listenPrt: unknown field"), stderr);
+        assertFalse(stderr.contains("Exception"), stderr);
+    }
+
+    private Process launch(Path dir, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", System.getProperty("fulcrum.jar")));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        processes.add(process);
+        return process;
+    }
+
+    static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.fulcrum.balancer;
+
+import dev.fulcrum.config.ServerSpec;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LeastBusyTest {
+
+    private final LeastBusy balancer = new LeastBusy(new SplittableRandom(42));
+
+    static List<Backend> backends(int count) {
+        return IntStream.range(0, count)
+                .mapToObj(i -> new Backend(new ServerSpec("http://b" + i, false, "b" + i, 80, "", 1), HealthState.HEALTHY))
+                .toList();
+    }
+
+    static void load(Backend backend, int inFlight) {
+        for (int i = 0; i < inFlight; i++) {
+            backend.requestStarted();
+        }
+    }
+
+    @Test
+    void noCandidateGivesNull() {
+        assertNull(balancer.pick(List.of()));
+    }
+
+    @Test
+    void picksTheBackendWithFewestInFlight() {
+        List<Backend> pool = backends(3);
+        load(pool.get(0), 2);
+        load(pool.get(1), 1);
+        load(pool.get(2), 3);
+        for (int i = 0; i < 10; i++) {
+            assertSame(pool.get(1), balancer.pick(pool));
+        }
+    }
+
+    @Test
+    void tiesRotateInsteadOfFavouringTheFirst() {
+        List<Backend> pool = backends(3);
+        Map<Backend, Integer> picks = new HashMap<>();
+        for (int i = 0; i < 300; i++) {
+            picks.merge(balancer.pick(pool), 1, Integer::sum);
+        }
+        pool.forEach(b -> assertEquals(100, picks.get(b)));
+    }
+
+    @Test
+    void tiesAmongTheLeastBusyRotateToo() {
+        List<Backend> pool = backends(4);
+        load(pool.get(0), 5);
+        Map<Backend, Integer> picks = new HashMap<>();
+        for (int i = 0; i < 300; i++) {
+            picks.merge(balancer.pick(pool), 1, Integer::sum);
+        }
+        assertNull(picks.get(pool.get(0)));
+        pool.subList(1, 4).forEach(b -> assertTrue(picks.get(b) >= 90, () -> "spread: " + picks));
+    }
+
+    @Test
+    void largePoolsUseTwoDistinctRandomChoicesAndPreferTheLessBusy() {
+        List<Backend> pool = backends(LeastBusy.EXACT_SCAN_LIMIT + 84);
+        pool.forEach(b -> load(b, 1));
+        Backend idle = pool.get(7);
+        idle.requestEnded();
+        long idlePicks = IntStream.range(0, 10_000).filter(i -> balancer.pick(pool) == idle).count();
+        // The idle backend wins whenever it is one of the two draws: about 2/n of the time, never 1/n.
+        assertTrue(idlePicks > 150 && idlePicks < 260, () -> "idle picks: " + idlePicks);
+    }
+
+    @Test
+    void twoChoicesNeverReturnsTheBusierOfTwo() {
+        List<Backend> pool = backends(LeastBusy.EXACT_SCAN_LIMIT + 1);
+        for (int i = 0; i < pool.size(); i++) {
+            load(pool.get(i), i);
+        }
+        // The busiest backend can only win against itself, which the distinct draws rule out.
+        for (int i = 0; i < 10_000; i++) {
+            assertTrue(balancer.pick(pool) != pool.get(pool.size() - 1));
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.fulcrum.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigParserTest {
+
+    static final String ORIGINAL = """
+            {"listenPort": ":8080", "healthCheckInterval": "5s",
+             "servers": ["http://localhost:8081", "http://localhost:8082", "http://localhost:8083"]}
+            """;
+
+    @Test
+    void originalGoConfigLoadsUnchanged() {
+        FulcrumConfig config = ConfigParser.parse(ORIGINAL);
+        assertEquals(new ListenAddress("0.0.0.0", 8080), config.listen());
+        assertEquals(Duration.ofSeconds(5), config.healthCheckInterval());
+        assertEquals(3, config.servers().size());
+        ServerSpec first = config.servers().get(0);
+        assertEquals("localhost", first.host());
+        assertEquals(8081, first.port());
+        assertEquals("", first.pathPrefix());
+        assertEquals(1, first.weight());
+        assertFalse(first.tls());
+    }
+
+    @Test
+    void shippedConfigFileLoads() {
+        FulcrumConfig config = ConfigParser.load(Path.of("conf", "config.json"));
+        assertEquals(8080, config.listen().port());
+    }
+
+    @ParameterizedTest
+    @CsvSource({":8080, 0.0.0.0, 8080", "8080, 0.0.0.0, 8080", "127.0.0.1:9090, 127.0.0.1, 9090", "'[::1]:8080', ::1, 8080"})
+    void listenPortForms(String text, String host, int port) {
+        FulcrumConfig config = ConfigParser.parse("{\"listenPort\": \"" + text + "\", \"servers\": [\"http://a:1\"]}");
+        assertEquals(new ListenAddress(host, port), config.listen());
+    }
+
+    @Test
+    void serverUrlPathBecomesPrefixAndObjectFormCarriesWeight() {
+        FulcrumConfig config = ConfigParser.parse("""
+                {"servers": ["http://h:81/api/", {"url": "https://h", "weight": 3}]}""");
+        assertEquals("/api", config.servers().get(0).pathPrefix());
+        ServerSpec weighted = config.servers().get(1);
+        assertEquals(3, weighted.weight());
+        assertEquals(443, weighted.port());
+        assertTrue(weighted.tls());
+    }
+
+    @Test
+    void optionalFieldsHaveDefaults() {
+        FulcrumConfig config = ConfigParser.parse("{\"servers\": [\"http://a:1\"]}");
+        assertEquals(8080, config.listen().port());
+        assertEquals(Duration.ofSeconds(5), config.healthCheckInterval());
+    }
+
+    @Test
+    void missingFileIsReported(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.json");
+        assertError("cannot read the file: no such file", () -> ConfigParser.load(missing));
+    }
+
+    @Test
+    void invalidJsonGivesLineAndColumn() {
+        assertError("invalid JSON at line 3, column 1", () -> ConfigParser.parse("{\n\"servers\": [\"http://a:1\"],\n}"));
+    }
+
+    @Test
+    void emptyFileIsRefused(@TempDir Path dir) throws Exception {
+        Path empty = Files.writeString(dir.resolve("c.json"), "");
+        assertError("the config file is empty", () -> ConfigParser.load(empty));
+    }
+
+    @Test
+    void duplicateKeyIsRefused() {
+        assertError("Duplicate field 'listenPort'",
+                () -> ConfigParser.parse("{\"listenPort\": \":1\", \"listenPort\": \":2\", \"servers\": [\"http://a:1\"]}"));
+    }
+
+    @Test
+    void unknownFieldIsNamed() {
+        assertError("healthCheckIntervall: unknown field",
+                () -> ConfigParser.parse("{\"healthCheckIntervall\": \"5s\", \"servers\": [\"http://a:1\"]}"));
+    }
+
+    @Test
+    void unknownFieldInServerObjectIsNamed() {
+        assertError("servers[0].wieght: unknown field",
+                () -> ConfigParser.parse("{\"servers\": [{\"url\": \"http://a:1\", \"wieght\": 2}]}"));
+    }
+
+    @Test
+    void badUrlIsNamed() {
+        assertError("servers[1]: \"http://exa mple:80\" is not a valid server URL",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\", \"http://exa mple:80\"]}"));
+    }
+
+    @Test
+    void badSchemeIsNamed() {
+        assertError("servers[0]: \"ftp://a:21\" is not a valid server URL: the scheme must be http or https",
+                () -> ConfigParser.parse("{\"servers\": [\"ftp://a:21\"]}"));
+    }
+
+    @Test
+    void urlWithoutHostIsRefused() {
+        assertError("servers[0]: \"localhost:8081\" is not a valid server URL",
+                () -> ConfigParser.parse("{\"servers\": [\"localhost:8081\"]}"));
+    }
+
+    @Test
+    void badDurationIsNamed() {
+        assertError("healthCheckInterval: \"5 seconds\" is not a duration",
+                () -> ConfigParser.parse("{\"healthCheckInterval\": \"5 seconds\", \"servers\": [\"http://a:1\"]}"));
+    }
+
+    @Test
+    void zeroIntervalIsRefused() {
+        assertError("healthCheckInterval: \"0s\" must be greater than zero",
+                () -> ConfigParser.parse("{\"healthCheckInterval\": \"0s\", \"servers\": [\"http://a:1\"]}"));
+    }
+
+    @Test
+    void emptyServerListIsRefused() {
+        assertError("servers: at least one backend URL is required", () -> ConfigParser.parse("{\"servers\": []}"));
+    }
+
+    @Test
+    void missingServerListIsRefused() {
+        assertError("servers: at least one backend URL is required", () -> ConfigParser.parse("{\"listenPort\": \":80\"}"));
+    }
+
+    @Test
+    void duplicateServerIsRefused() {
+        assertError("servers[1]: \"http://a:1\" is listed twice (also servers[0])",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\", \"http://A:1/\"]}"));
+    }
+
+    @Test
+    void listenPortOutOfRangeIsRefused() {
+        assertError("listenPort: \":70000\" has a port out of range",
+                () -> ConfigParser.parse("{\"listenPort\": \":70000\", \"servers\": [\"http://a:1\"]}"));
+    }
+
+    @Test
+    void serverPortOutOfRangeIsRefused() {
+        assertError("servers[0]: \"http://a:99999\" is not a valid server URL",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:99999\"]}"));
+    }
+
+    @Test
+    void wrongTypeIsNamed() {
+        assertError("servers: \"http://a:1\" must be a list",
+                () -> ConfigParser.parse("{\"servers\": \"http://a:1\"}"));
+    }
+
+    @Test
+    void weightOutOfRangeIsRefused() {
+        assertError("servers[0].weight: 0 is out of range",
+                () -> ConfigParser.parse("{\"servers\": [{\"url\": \"http://a:1\", \"weight\": 0}]}"));
+    }
+
+    @Test
+    void errorsAreOneLineWithoutStackTrace() {
+        ConfigException error = assertThrows(ConfigException.class, () -> ConfigParser.parse("{\"servers\": 5}"));
+        assertFalse(error.getMessage().contains("\n"));
+        assertEquals(0, error.getStackTrace().length);
+    }
+
+    static void assertError(String expectedPart, org.junit.jupiter.api.function.Executable parse) {
+        ConfigException error = assertThrows(ConfigException.class, parse);
+        assertTrue(error.getMessage().contains(expectedPart),
+                () -> "expected the message to contain <" + expectedPart + "> but was <" + error.getMessage() + ">");
+        assertFalse(error.getMessage().contains("\n"), "one line: " + error.getMessage());
+    }
+}

@@ -1,0 +1,56 @@
+package dev.fulcrum.proxy;
+
+import dev.fulcrum.app.Fulcrum;
+import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.health.HealthEvent;
+import dev.fulcrum.support.Await;
+import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.Http;
+import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@ExtendWith(VertxExtension.class)
+class FailureResponsesTest {
+
+    @Test
+    void noHealthyBackendAnswers503AtOnce(Vertx vertx) {
+        TestBackend a = TestBackend.start(vertx, "a");
+        TestBackend b = TestBackend.start(vertx, "b");
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(a, b));
+        Http http = new Http(vertx, fulcrum.port());
+
+        for (Backend backend : fulcrum.backends().all()) {
+            HealthEvent.announce(vertx.eventBus(), backend, HealthState.UNHEALTHY, "test");
+        }
+        Await.until("every proxy sees no healthy backend", Duration.ofSeconds(2),
+                () -> http.get("/").await().status() == 503 && http.get("/").await().status() == 503);
+        Http.Reply reply = http.get("/").await();
+        assertEquals(503, reply.status());
+        assertEquals("no healthy backend available\n", reply.body());
+        assertEquals(0, a.requests() + b.requests());
+
+        HealthEvent.announce(vertx.eventBus(), fulcrum.backends().all().get(1), HealthState.HEALTHY, "test");
+        Await.until("traffic resumes", Duration.ofSeconds(2), () -> http.get("/").await().status() == 200);
+        assertEquals("b", http.get("/").await().body());
+    }
+
+    @Test
+    void closedBackendPortAnswers502(Vertx vertx) {
+        TestBackend closed = TestBackend.start(vertx, "closed");
+        closed.stop();
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(closed));
+
+        Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
+
+        assertEquals(502, reply.status());
+        assertEquals("backend refused the connection\n", reply.body());
+    }
+}

@@ -1,0 +1,25 @@
+package dev.fulcrum.support;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/** Waits for a state by polling it with a deadline, instead of sleeping for a guessed time. */
+public final class Await {
+
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
+    private Await() {
+    }
+
+    public static void until(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting until " + what);
+            }
+            LockSupport.parkNanos(POLL_NANOS);
+        }
+    }
+}
