@@ -21,6 +21,14 @@ for port in 8081 8082 8083; do
     echo "demo backend-$port has pid $! (kill it to watch Fulcrum route around it)" >&2
 done
 
+# Start the balancer once the backends listen, so that its first health round finds them all up.
+for port in 8081 8082 8083; do
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.1
+    done
+done
+
 java ${FULCRUM_JAVA_OPTS:--Xms64m -Xmx256m} -jar target/fulcrum.jar --config conf/config.json "$@" &
 balancer=$!
 pids+=("$balancer")

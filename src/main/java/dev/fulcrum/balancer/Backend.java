@@ -8,14 +8,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The live state of one backend, shared by every event loop: created once per server URL and kept across
  * reloads, so its counters survive a config change. Writes are lock-free; {@code health} is written only by
- * the health checker, and readers learn of changes through events, never by polling it.
+ * the health checker's event loop, and the proxies learn of changes through events, never by polling it.
  */
 public final class Backend {
 
     private final ServerSpec spec;
     private final SocketAddress address;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private volatile HealthState health;
+    private volatile String lastFailure;
 
     public Backend(ServerSpec spec, HealthState initialHealth) {
         this.spec = spec;
@@ -45,6 +47,26 @@ public final class Backend {
 
     public void requestEnded() {
         inFlight.decrementAndGet();
+    }
+
+    /** Counts a failed exchange (seen by the proxy) and returns how many happened in a row. */
+    public int exchangeFailed() {
+        return consecutiveFailures.incrementAndGet();
+    }
+
+    /** A response arrived: the run of failures is over. Written only when there was one, to keep the line clean. */
+    public void exchangeSucceeded() {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
+    }
+
+    public String lastFailure() {
+        return lastFailure;
+    }
+
+    public void lastFailure(String reason) {
+        lastFailure = reason;
     }
 
     public HealthState health() {

@@ -45,20 +45,46 @@ public final class ConfigParser {
 
     public static FulcrumConfig parse(String text) {
         JsonFields root = new JsonFields(decode(text), "");
+        Duration interval = root.positiveDuration("healthCheckInterval", Duration.ofSeconds(5));
         FulcrumConfig config = new FulcrumConfig(
-                root.parsed("listenPort", listenPortText(root), ListenAddress::parse),
-                root.positiveDuration("healthCheckInterval", Duration.ofSeconds(5)),
+                listenAddress(root, "listenPort", ":8080"),
+                listenAddress(root, "adminPort", ":9901"),
+                interval,
+                healthCheck(root.object("healthCheck"), interval),
+                root.integer("consecutiveFailures", 3, 1, 1000),
+                root.positiveDuration("connectTimeout", Duration.ofSeconds(2)),
+                root.positiveDuration("requestTimeout", Duration.ofSeconds(60)),
                 servers(root));
         root.rejectUnknown();
+        if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
+            throw new ConfigException("adminPort: " + config.admin() + " must differ from listenPort " + config.listen()
+                    + " (the admin endpoints never share the proxy's port, so backend paths are never shadowed)");
+        }
         return config;
     }
 
-    private static String listenPortText(JsonFields root) {
-        Object value = root.raw("listenPort");
-        if (value instanceof Number number && number.doubleValue() == number.intValue()) {
-            return Integer.toString(number.intValue());
+    private static ListenAddress listenAddress(JsonFields root, String field, String fallback) {
+        Object value = root.raw(field);
+        String text = value instanceof Number number && number.doubleValue() == number.intValue()
+                ? Integer.toString(number.intValue())
+                : root.string(field, fallback);
+        return root.parsed(field, text, ListenAddress::parse);
+    }
+
+    private static HealthCheckSettings healthCheck(JsonFields check, Duration interval) {
+        String path = check.string("path", "/");
+        if (!path.startsWith("/")) {
+            throw new ConfigException(check.path("path") + ": " + Values.quote(path) + " must start with \"/\"");
         }
-        return root.string("listenPort", ":8080");
+        Duration defaultTimeout = interval.compareTo(Duration.ofSeconds(2)) < 0 ? interval : Duration.ofSeconds(2);
+        HealthCheckSettings settings = new HealthCheckSettings(
+                path,
+                check.positiveDuration("timeout", defaultTimeout),
+                check.integer("healthyThreshold", 2, 1, 100),
+                check.integer("unhealthyThreshold", 2, 1, 100),
+                check.parsed("expectedStatus", check.string("expectedStatus", "200-499"), StatusRanges::parse));
+        check.rejectUnknown();
+        return settings;
     }
 
     private static List<ServerSpec> servers(JsonFields root) {

@@ -9,7 +9,12 @@ import java.util.List;
  */
 public record FulcrumConfig(
         ListenAddress listen,
+        ListenAddress admin,
         Duration healthCheckInterval,
+        HealthCheckSettings healthCheck,
+        int consecutiveFailures,
+        Duration connectTimeout,
+        Duration requestTimeout,
         List<ServerSpec> servers) {
 
     public FulcrumConfig {

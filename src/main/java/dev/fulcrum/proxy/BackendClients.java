@@ -45,7 +45,13 @@ final class BackendClients {
                 .setTcpNoDelay(true)
                 .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
                 .setSsl(backend.spec().tls());
-        return vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS_PER_BACKEND));
+        return vertx.httpClientBuilder()
+                .with(options)
+                .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS_PER_BACKEND))
+                // A pooled connection reset by a dying backend is no news: exchanges on it fail, are counted
+                // and retried on their own path. Without a handler Vert.x logs every such reset as SEVERE.
+                .withConnectHandler(connection -> connection.exceptionHandler(error -> { }))
+                .build();
     }
 
     Future<Void> closeAll() {

@@ -12,6 +12,7 @@ enum BackendFailure {
     NO_HEALTHY_BACKEND(503, "no healthy backend available"),
     REFUSED(502, "backend refused the connection"),
     CONNECT_TIMEOUT(504, "backend did not accept the connection in time"),
+    RESPONSE_TIMEOUT(504, "backend did not answer in time"),
     BROKEN(502, "backend connection failed");
 
     final int status;
@@ -20,6 +21,11 @@ enum BackendFailure {
     BackendFailure(int status, String message) {
         this.status = status;
         this.message = message;
+    }
+
+    /** Nothing reached the backend: any request may safely go to another one. */
+    boolean beforeSending() {
+        return this == REFUSED || this == CONNECT_TIMEOUT;
     }
 
     static BackendFailure of(Throwable error) {

@@ -4,6 +4,7 @@ import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.LoadBalancer;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
@@ -15,27 +16,35 @@ import java.util.function.Supplier;
 
 /**
  * Chooses the backend for each request and opens the request to it. The request is created here, not by
- * the proxy, so that the connection is known to be established before any of the client's body is sent.
+ * the proxy, so that a failed connection is known before any of the client's body is sent, and the request
+ * can go to another backend.
  */
 final class BackendOrigin implements OriginRequestProvider {
 
+    private static final String FAILED_BACKEND = "fulcrum.failedBackend";
+    private static final String TIMED_OUT = "fulcrum.timedOut";
     private static final Handler<Throwable> IGNORE = error -> { };
 
+    private final Vertx vertx;
     private final LoadBalancer balancer;
     private final Supplier<List<Backend>> healthy;
     private final BackendClients clients;
     private final long connectTimeoutMillis;
+    private final long requestTimeoutMillis;
 
-    BackendOrigin(LoadBalancer balancer, Supplier<List<Backend>> healthy, BackendClients clients, long connectTimeoutMillis) {
+    BackendOrigin(Vertx vertx, LoadBalancer balancer, Supplier<List<Backend>> healthy, BackendClients clients,
+                  long connectTimeoutMillis, long requestTimeoutMillis) {
+        this.vertx = vertx;
         this.balancer = balancer;
         this.healthy = healthy;
         this.clients = clients;
         this.connectTimeoutMillis = connectTimeoutMillis;
+        this.requestTimeoutMillis = requestTimeoutMillis;
     }
 
     @Override
     public Future<HttpClientRequest> create(ProxyContext ctx) {
-        Backend backend = balancer.pick(healthy.get());
+        Backend backend = balancer.pick(candidates(ctx));
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());
         }
@@ -44,17 +53,46 @@ final class BackendOrigin implements OriginRequestProvider {
         RequestOptions options = new RequestOptions()
                 .setServer(backend.address())
                 .setConnectTimeout(connectTimeoutMillis);
+        return clients.of(backend).request(options).map(request -> limitWait(ctx, request));
+    }
+
+    /** Marks the backend that just failed this exchange, so that the retry goes elsewhere. */
+    static void avoid(ProxyContext ctx, Backend failed) {
+        ctx.set(FAILED_BACKEND, failed);
+    }
+
+    static boolean retried(ProxyContext ctx) {
+        return ctx.get(FAILED_BACKEND, Backend.class) != null;
+    }
+
+    private List<Backend> candidates(ProxyContext ctx) {
+        List<Backend> candidates = healthy.get();
+        Backend failed = ctx.get(FAILED_BACKEND, Backend.class);
+        return failed == null ? candidates : candidates.stream().filter(b -> b != failed).toList();
+    }
+
+    /** Whether the exchange failed because the backend sent no response headers within requestTimeout. */
+    static boolean timedOut(ProxyContext ctx) {
+        return ctx.get(TIMED_OUT, Boolean.class) != null;
+    }
+
+    private HttpClientRequest limitWait(ProxyContext ctx, HttpClientRequest request) {
         // Failures reach the proxy through the response future; without a handler Vert.x also logs each one
         // as SEVERE, which a client closing its connection early must not do.
-        return clients.of(backend).request(options).onSuccess(request -> request.exceptionHandler(IGNORE));
+        request.exceptionHandler(IGNORE);
+        long timer = vertx.setTimer(requestTimeoutMillis, id -> {
+            // An HTTP/1 reset fails the response with a plain "stream reset": the flag keeps the real cause.
+            ctx.set(TIMED_OUT, Boolean.TRUE);
+            request.reset();
+        });
+        request.response().onComplete(done -> vertx.cancelTimer(timer));
+        return request;
     }
 
     private static void forwardTo(ProxyContext ctx, Backend backend) {
         String uri = ctx.request().proxiedRequest().uri();
         String prefix = backend.spec().pathPrefix();
-        if (!prefix.isEmpty() && uri.startsWith("/")) {
-            ctx.request().setURI(prefix + uri);
-        }
+        ctx.request().setURI(prefix.isEmpty() || !uri.startsWith("/") ? uri : prefix + uri);
         // The backend sees the Host the client asked for, as Go's reverse proxy does: most apps build URLs from it.
         HostAndPort authority = ctx.request().proxiedRequest().authority();
         if (authority != null) {

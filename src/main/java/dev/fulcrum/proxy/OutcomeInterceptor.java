@@ -1,28 +1,126 @@
 package dev.fulcrum.proxy;
 
+import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.health.PassiveFailure;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
 
 /**
- * Sees every exchange end: turns a failure to reach a backend into a short error response that says which
- * side failed, and gives the backend's in-flight slot back on every outcome (response sent, client gone,
+ * Sees every exchange end. A failure to reach a backend is counted against it (passive health), retried once
+ * on another backend when that is safe, and otherwise turned into a short error response that says which
+ * side failed. The backend's in-flight slot is given back on every outcome (response sent, client gone,
  * backend error). Registered for WebSocket upgrades too, or an upgrade would never give its slot back.
  */
 final class OutcomeInterceptor implements ProxyInterceptor {
 
+    private final BackendOrigin origin;
+    private final EventBus bus;
+    private final int consecutiveFailures;
+
+    OutcomeInterceptor(BackendOrigin origin, EventBus bus, int consecutiveFailures) {
+        this.origin = origin;
+        this.bus = bus;
+        this.consecutiveFailures = consecutiveFailures;
+    }
+
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
-        return ctx.sendRequest().recover(error -> Future.succeededFuture(errorResponse(ctx, BackendFailure.of(error))));
+        dropEmptyBody(ctx);
+        return ctx.sendRequest().compose(response -> answered(ctx, response), error -> failed(ctx, error));
     }
 
     @Override
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
         return ctx.sendResponse().andThen(done -> InFlight.release(ctx));
+    }
+
+    private static Future<ProxyResponse> answered(ProxyContext ctx, ProxyResponse response) {
+        Backend backend = InFlight.of(ctx);
+        if (backend != null) {
+            backend.exchangeSucceeded();
+        }
+        return Future.succeededFuture(response);
+    }
+
+    private Future<ProxyResponse> failed(ProxyContext ctx, Throwable error) {
+        BackendFailure failure = BackendOrigin.timedOut(ctx) ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
+        Backend backend = InFlight.of(ctx);
+        boolean clientGone = ctx.request().proxiedRequest().response().closed();
+        if (backend != null && !clientGone) {
+            countAgainst(backend, failure);
+        }
+        if (backend != null && !clientGone && !BackendOrigin.retried(ctx) && safeToRetry(ctx, failure)) {
+            InFlight.release(ctx);
+            BackendOrigin.avoid(ctx, backend);
+            return origin.create(ctx)
+                    .compose(request -> ctx.request().send(request))
+                    .compose(response -> answered(ctx, response), retryError -> retryError instanceof NoHealthyBackendException
+                            ? Future.succeededFuture(errorResponse(ctx, failure))
+                            : failed(ctx, retryError));
+        }
+        return Future.succeededFuture(errorResponse(ctx, failure));
+    }
+
+    /**
+     * Connection failures eject a backend: refused at once, others after {@code consecutiveFailures} in a row.
+     * The health checker decides and publishes; the backend returns through its healthy threshold.
+     */
+    private void countAgainst(Backend backend, BackendFailure failure) {
+        if (failure == BackendFailure.NO_HEALTHY_BACKEND) {
+            return;
+        }
+        int inARow = backend.exchangeFailed();
+        if (failure == BackendFailure.REFUSED) {
+            eject(backend, "connection refused (seen by the proxy)");
+        } else if (inARow >= consecutiveFailures) {
+            eject(backend, inARow + " failed exchanges in a row, last: " + failure.message);
+        }
+    }
+
+    private void eject(Backend backend, String reason) {
+        bus.send(PassiveFailure.ADDRESS, new PassiveFailure(backend.url(), reason).toJson());
+    }
+
+    /**
+     * A request may go to a second backend when nothing reached the first (any method), or when the first
+     * dropped the connection before answering a request that is idempotent and has no body (RFC 9110 §9.2.2),
+     * which is what happens to requests on a pooled connection to a backend that has just died.
+     */
+    private static boolean safeToRetry(ProxyContext ctx, BackendFailure failure) {
+        if (failure.beforeSending()) {
+            return true;
+        }
+        return failure == BackendFailure.BROKEN && ctx.request().getBody() == null
+                && isIdempotent(ctx.request().getMethod());
+    }
+
+    private static boolean isIdempotent(HttpMethod method) {
+        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
+                || method == HttpMethod.PUT || method == HttpMethod.DELETE || method == HttpMethod.TRACE;
+    }
+
+    /**
+     * A request without a body (RFC 9112 §6.3: neither Content-Length nor Transfer-Encoding, or a zero length)
+     * is sent without piping the client's stream, which also makes it safe to send twice.
+     */
+    private static void dropEmptyBody(ProxyContext ctx) {
+        HttpServerRequest client = ctx.request().proxiedRequest();
+        MultiMap headers = client.headers();
+        String length = headers.get(HttpHeaders.CONTENT_LENGTH);
+        boolean noBody = length == null ? !headers.contains(HttpHeaders.TRANSFER_ENCODING) : length.equals("0");
+        if (noBody && !ctx.isWebSocket()) {
+            ctx.request().setBody(null);
+            client.resume();
+        }
     }
 
     private static ProxyResponse errorResponse(ProxyContext ctx, BackendFailure failure) {

@@ -21,8 +21,6 @@ import java.util.SplittableRandom;
  */
 public final class ProxyVerticle extends VerticleBase {
 
-    private static final long CONNECT_TIMEOUT_MILLIS = 2_000;
-
     private final FulcrumConfig config;
     private final BackendRegistry registry;
     private List<Backend> healthy = List.of();
@@ -40,12 +38,12 @@ public final class ProxyVerticle extends VerticleBase {
         refreshHealthyView();
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> refreshHealthyView());
 
-        BackendOrigin origin = new BackendOrigin(new LeastBusy(new SplittableRandom()), () -> healthy, clients,
-                CONNECT_TIMEOUT_MILLIS);
+        BackendOrigin origin = new BackendOrigin(vertx, new LeastBusy(new SplittableRandom()), () -> healthy, clients,
+                config.connectTimeout().toMillis(), config.requestTimeout().toMillis());
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         HttpProxy proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
-                .addInterceptor(new OutcomeInterceptor(), true);
+                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), config.consecutiveFailures()), true);
 
         server = vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true))
                 .requestHandler(proxy);

@@ -40,8 +40,8 @@ class FatJarIT {
         TestBackend backend = TestBackend.start(vertx, "from-backend");
         int port = freePort();
         Path config = Files.writeString(dir.resolve("config.json"), """
-                {"listenPort": "127.0.0.1:%d", "healthCheckInterval": "1s", "servers": ["%s"]}
-                """.formatted(port, backend.url()));
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "healthCheckInterval": "1s", "servers": ["%s"]}
+                """.formatted(port, freePort(), backend.url()));
 
         Process fulcrum = launch(dir, "--config", config.toString());
         Http http = new Http(vertx, port);

@@ -67,6 +67,79 @@ class ConfigParserTest {
     }
 
     @Test
+    void healthAndTimeoutFieldsHaveDefaults() {
+        FulcrumConfig config = ConfigParser.parse("{\"servers\": [\"http://a:1\"]}");
+        assertEquals(new ListenAddress("0.0.0.0", 9901), config.admin());
+        HealthCheckSettings check = config.healthCheck();
+        assertEquals("/", check.path());
+        assertEquals(Duration.ofSeconds(2), check.timeout());
+        assertEquals(2, check.healthyThreshold());
+        assertEquals(2, check.unhealthyThreshold());
+        assertTrue(check.expectedStatus().contains(499));
+        assertFalse(check.expectedStatus().contains(500));
+        assertEquals(3, config.consecutiveFailures());
+        assertEquals(Duration.ofSeconds(2), config.connectTimeout());
+        assertEquals(Duration.ofSeconds(60), config.requestTimeout());
+    }
+
+    @Test
+    void probeTimeoutDefaultsToTheIntervalWhenShorter() {
+        FulcrumConfig config = ConfigParser.parse("{\"healthCheckInterval\": \"500ms\", \"servers\": [\"http://a:1\"]}");
+        assertEquals(Duration.ofMillis(500), config.healthCheck().timeout());
+    }
+
+    @Test
+    void healthCheckBlockIsRead() {
+        FulcrumConfig config = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "adminPort": "127.0.0.1:9000", "consecutiveFailures": 5,
+                 "connectTimeout": "250ms", "requestTimeout": "5s",
+                 "healthCheck": {"path": "/healthz", "timeout": "1s", "healthyThreshold": 3,
+                                 "unhealthyThreshold": 4, "expectedStatus": "200,204,300-399"}}""");
+        HealthCheckSettings check = config.healthCheck();
+        assertEquals("/healthz", check.path());
+        assertEquals(Duration.ofSeconds(1), check.timeout());
+        assertEquals(3, check.healthyThreshold());
+        assertEquals(4, check.unhealthyThreshold());
+        assertTrue(check.expectedStatus().contains(204));
+        assertFalse(check.expectedStatus().contains(201));
+        assertTrue(check.expectedStatus().contains(302));
+        assertEquals(5, config.consecutiveFailures());
+        assertEquals(Duration.ofMillis(250), config.connectTimeout());
+        assertEquals(Duration.ofSeconds(5), config.requestTimeout());
+        assertEquals(new ListenAddress("127.0.0.1", 9000), config.admin());
+    }
+
+    @Test
+    void unknownHealthCheckFieldIsNamed() {
+        assertError("healthCheck.interval: unknown field",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"healthCheck\": {\"interval\": \"1s\"}}"));
+    }
+
+    @Test
+    void badExpectedStatusIsNamed() {
+        assertError("healthCheck.expectedStatus: \"2xx\" is not a status list",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"healthCheck\": {\"expectedStatus\": \"2xx\"}}"));
+    }
+
+    @Test
+    void probePathMustBeAbsolute() {
+        assertError("healthCheck.path: \"health\" must start with \"/\"",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"healthCheck\": {\"path\": \"health\"}}"));
+    }
+
+    @Test
+    void thresholdOutOfRangeIsRefused() {
+        assertError("healthCheck.healthyThreshold: 0 is out of range",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"healthCheck\": {\"healthyThreshold\": 0}}"));
+    }
+
+    @Test
+    void adminPortMustDifferFromListenPort() {
+        assertError("adminPort: 0.0.0.0:8080 must differ from listenPort",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"adminPort\": \":8080\"}"));
+    }
+
+    @Test
     void missingFileIsReported(@TempDir Path dir) {
         Path missing = dir.resolve("nope.json");
         assertError("cannot read the file: no such file", () -> ConfigParser.load(missing));

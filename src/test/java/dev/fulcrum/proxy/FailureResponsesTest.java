@@ -43,10 +43,10 @@ class FailureResponsesTest {
     }
 
     @Test
-    void closedBackendPortAnswers502(Vertx vertx) {
-        TestBackend closed = TestBackend.start(vertx, "closed");
-        closed.stop();
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(closed));
+    void backendThatStartsRefusingAnswers502(Vertx vertx) {
+        TestBackend closing = TestBackend.start(vertx, "closing");
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(closing));
+        closing.stop();
 
         Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
 

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /** Waits for a state by polling it with a deadline, instead of sleeping for a guessed time. */
 public final class Await {
@@ -21,5 +23,18 @@ public final class Await {
             }
             LockSupport.parkNanos(POLL_NANOS);
         }
+    }
+
+    /** Polls {@code value} until it is accepted, and returns the accepted value. */
+    public static <T> T value(String what, Duration timeout, Supplier<T> value, Predicate<T> accept) {
+        Object[] last = new Object[1];
+        until(what, timeout, () -> {
+            T current = value.get();
+            last[0] = current;
+            return accept.test(current);
+        });
+        @SuppressWarnings("unchecked")
+        T accepted = (T) last[0];
+        return accepted;
     }
 }

@@ -17,12 +17,19 @@ public final class Balancer {
     public static JsonObject config(String... backendUrls) {
         return new JsonObject()
                 .put("listenPort", "127.0.0.1:0")
+                .put("adminPort", "127.0.0.1:0")
                 .put("healthCheckInterval", "5s")
                 .put("servers", new JsonArray(Arrays.asList((Object[]) backendUrls)));
     }
 
     public static JsonObject config(TestBackend... backends) {
         return config(Arrays.stream(backends).map(TestBackend::url).toArray(String[]::new));
+    }
+
+    /** Health checks every 20 ms with a 100 ms timeout, so that health tests take moments. */
+    public static JsonObject fastHealth(JsonObject config) {
+        return config.put("healthCheckInterval", "20ms")
+                .put("healthCheck", new JsonObject().put("timeout", "100ms"));
     }
 
     public static Fulcrum start(Vertx vertx, JsonObject config) {

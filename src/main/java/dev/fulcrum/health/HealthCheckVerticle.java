@@ -1,0 +1,145 @@
+package dev.fulcrum.health;
+
+import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.balancer.BackendRegistry;
+import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.GoDuration;
+import dev.fulcrum.config.HealthCheckSettings;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+
+import java.net.ConnectException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+
+/**
+ * Probes every backend on its own timer and is the only writer of health states. Each backend has at most
+ * one probe in flight: the next one is scheduled when the last has finished, after the interval with ±10 %
+ * jitter so that probes to many backends do not align. Passive ejections from the proxies arrive as
+ * {@link PassiveFailure} messages. Every change (never a mere probe) is published as a {@link HealthEvent}.
+ */
+public final class HealthCheckVerticle extends VerticleBase {
+
+    private static final Logger LOG = Logger.getLogger("fulcrum.health");
+
+    private final BackendRegistry registry;
+    private final FulcrumConfig config;
+    private final Map<Backend, HealthTracker> trackers = new HashMap<>();
+    private final SplittableRandom random = new SplittableRandom();
+    private HttpClient client;
+
+    public HealthCheckVerticle(FulcrumConfig config, BackendRegistry registry) {
+        this.config = config;
+        this.registry = registry;
+    }
+
+    /** Completes once every backend has been probed once, so that the listener opens with a known healthy set. */
+    @Override
+    public Future<?> start() {
+        // A new connection per probe: it checks that the backend accepts connections, and a keep-alive
+        // connection closed by the backend could never fail a probe spuriously.
+        client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true),
+                new PoolOptions().setHttp1MaxSize(1024));
+        vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(PassiveFailure.ADDRESS,
+                message -> eject(PassiveFailure.fromJson(message.body())));
+        List<Future<Void>> firstRound = registry.all().stream().map(this::probeForever).toList();
+        return Future.join(firstRound);
+    }
+
+    @Override
+    public Future<?> stop() {
+        return client.close();
+    }
+
+    /** Probes now, then again after every interval; the returned future is the first probe. */
+    private Future<Void> probeForever(Backend backend) {
+        trackers.computeIfAbsent(backend, b -> new HealthTracker(b.health()));
+        return probe(backend).onComplete(done -> vertx.setTimer(jittered(), id -> probeForever(backend)));
+    }
+
+    private Future<Void> probe(Backend backend) {
+        HealthCheckSettings check = config.healthCheck();
+        long timeout = check.timeout().toMillis();
+        String uri = backend.spec().pathPrefix() + check.path();
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setServer(backend.address())
+                .setHost(backend.spec().host())
+                .setPort(backend.spec().port())
+                .setSsl(backend.spec().tls())
+                .setURI(uri)
+                .setConnectTimeout(timeout)
+                .putHeader("user-agent", "fulcrum-health-check");
+        boolean[] timedOut = {false};
+        return client.request(options)
+                .compose(request -> {
+                    long timer = vertx.setTimer(timeout, id -> {
+                        timedOut[0] = true;
+                        request.reset();
+                    });
+                    return request.send()
+                            .compose(response -> response.end().map(v -> response.statusCode()))
+                            .andThen(done -> vertx.cancelTimer(timer));
+                })
+                .map(status -> check.expectedStatus().contains(status)
+                        ? null
+                        : "HTTP " + status + " from GET " + uri + " (expected " + check.expectedStatus() + ")")
+                .otherwise(error -> describe(timedOut[0] ? new TimeoutException() : error, timeout))
+                .map(failure -> {
+                    record(backend, failure);
+                    return null;
+                });
+    }
+
+    private void record(Backend backend, String failure) {
+        HealthTracker tracker = trackers.get(backend);
+        if (failure != null) {
+            backend.lastFailure(failure);
+        }
+        HealthCheckSettings check = config.healthCheck();
+        HealthState changed = tracker.probed(failure == null, check.healthyThreshold(), check.unhealthyThreshold());
+        if (changed != null) {
+            announce(backend, changed, failure == null ? "probe succeeded" : failure);
+        }
+    }
+
+    private void eject(PassiveFailure failure) {
+        registry.find(failure.backend()).ifPresent(backend -> {
+            HealthTracker tracker = trackers.get(backend);
+            backend.lastFailure(failure.reason());
+            if (tracker != null && tracker.ejected() != null) {
+                announce(backend, HealthState.UNHEALTHY, failure.reason());
+            }
+        });
+    }
+
+    private void announce(Backend backend, HealthState state, String reason) {
+        LOG.info(() -> "backend " + backend + " is now " + state + ": " + reason);
+        HealthEvent.announce(vertx.eventBus(), backend, state, reason);
+    }
+
+    private long jittered() {
+        long interval = config.healthCheckInterval().toMillis();
+        return Math.max(1, Math.round(interval * (0.9 + 0.2 * random.nextDouble())));
+    }
+
+    private static String describe(Throwable error, long timeoutMillis) {
+        if (error instanceof TimeoutException || error instanceof io.netty.channel.ConnectTimeoutException) {
+            return "no answer within " + GoDuration.format(java.time.Duration.ofMillis(timeoutMillis));
+        }
+        if (error instanceof ConnectException) {
+            return "connection refused";
+        }
+        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    }
+}

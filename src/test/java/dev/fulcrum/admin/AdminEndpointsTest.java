@@ -1,0 +1,62 @@
+package dev.fulcrum.admin;
+
+import dev.fulcrum.app.Fulcrum;
+import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.support.Await;
+import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.Http;
+import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+@ExtendWith(VertxExtension.class)
+class AdminEndpointsTest {
+
+    @Test
+    void livenessAnswersUp(Vertx vertx) {
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(TestBackend.start(vertx, "a")));
+
+        Http.Reply reply = new Http(vertx, fulcrum.adminPort()).get("/health/live").await();
+
+        assertEquals(200, reply.status());
+        assertEquals("UP", new JsonObject(reply.body()).getString("status"));
+    }
+
+    @Test
+    void readinessListsEveryBackendAndFollowsTheirHealth(Vertx vertx) {
+        TestBackend up = TestBackend.start(vertx, "up");
+        TestBackend down = TestBackend.start(vertx, "down").probeStatus(500);
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(Balancer.config(up, down)));
+        Http admin = new Http(vertx, fulcrum.adminPort());
+
+        Http.Reply ready = admin.get("/health/ready").await();
+
+        assertEquals(200, ready.status());
+        JsonObject body = new JsonObject(ready.body());
+        assertEquals("UP", body.getString("status"));
+        JsonObject data = body.getJsonArray("checks").getJsonObject(0).getJsonObject("data");
+        assertEquals(1, data.getInteger("healthy"));
+        JsonArray backends = data.getJsonArray("backends");
+        assertEquals(up.url(), backends.getJsonObject(0).getString("url"));
+        assertEquals("HEALTHY", backends.getJsonObject(0).getString("state"));
+        assertNull(backends.getJsonObject(0).getString("lastFailure"));
+        assertEquals("UNHEALTHY", backends.getJsonObject(1).getString("state"));
+        assertEquals("HTTP 500 from GET / (expected 200-499)", backends.getJsonObject(1).getString("lastFailure"));
+
+        up.probeStatus(503);
+        Await.until("no backend is healthy", Duration.ofSeconds(5),
+                () -> fulcrum.backends().all().stream().noneMatch(b -> b.health() == HealthState.HEALTHY));
+        Http.Reply notReady = admin.get("/health/ready").await();
+        assertEquals(503, notReady.status());
+        assertEquals("DOWN", new JsonObject(notReady.body()).getString("status"));
+    }
+}
