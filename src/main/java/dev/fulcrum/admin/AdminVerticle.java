@@ -4,7 +4,10 @@ import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
 import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.ListenAddress;
+import dev.fulcrum.config.ReloadStatus;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -13,6 +16,8 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+
+import java.util.function.Supplier;
 
 /**
  * The admin HTTP server, on its own port so that no backend path is ever shadowed. Kubernetes probes use
@@ -23,11 +28,14 @@ public final class AdminVerticle extends VerticleBase {
 
     private final FulcrumConfig config;
     private final BackendRegistry registry;
+    private final Supplier<ReloadStatus> reloadStatus;
+    private Router router;
     private HttpServer server;
 
-    public AdminVerticle(FulcrumConfig config, BackendRegistry registry) {
+    public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Supplier<ReloadStatus> reloadStatus) {
         this.config = config;
         this.registry = registry;
+        this.reloadStatus = reloadStatus;
     }
 
     @Override
@@ -36,11 +44,26 @@ public final class AdminVerticle extends VerticleBase {
                 .register("event-loop", promise -> promise.complete(Status.OK()));
         HealthChecks ready = HealthChecks.create(vertx)
                 .register("backends", promise -> promise.complete(backendsStatus()));
-        Router router = Router.router(vertx);
+        router = Router.router(vertx);
         router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
         router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
-        server = vertx.createHttpServer().requestHandler(router);
-        return server.listen(config.admin().port(), config.admin().host());
+        return bind(config.admin()).onSuccess(bound -> server = bound);
+    }
+
+    /** Listens on {@code address} too, on this verticle's event loop; the old listener serves until {@link #switchListener}. */
+    public Future<HttpServer> bind(ListenAddress address) {
+        Promise<HttpServer> bound = Promise.promise();
+        context.runOnContext(v -> vertx.createHttpServer().requestHandler(router)
+                .listen(address.port(), address.host()).onComplete(bound));
+        return bound.future();
+    }
+
+    public void switchListener(HttpServer next) {
+        context.runOnContext(v -> {
+            HttpServer previous = server;
+            server = next;
+            previous.close();
+        });
     }
 
     @Override
@@ -65,7 +88,13 @@ public final class AdminVerticle extends VerticleBase {
                     .put("inFlight", backend.inFlight())
                     .put("lastFailure", backend.lastFailure()));
         }
-        JsonObject data = new JsonObject().put("healthy", healthy).put("backends", backends);
+        ReloadStatus reload = reloadStatus.get();
+        JsonObject configStatus = new JsonObject()
+                .put("generation", reload.generation())
+                .put("appliedAt", reload.appliedAt().toString())
+                .put("lastError", reload.lastError())
+                .put("lastErrorAt", reload.lastErrorAt() == null ? null : reload.lastErrorAt().toString());
+        JsonObject data = new JsonObject().put("healthy", healthy).put("backends", backends).put("config", configStatus);
         return healthy > 0 ? Status.OK(data) : Status.KO(data);
     }
 }

@@ -3,30 +3,41 @@ package dev.fulcrum.app;
 import dev.fulcrum.admin.AdminVerticle;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.config.ConfigEvents;
+import dev.fulcrum.config.ConfigWatcher;
 import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.ReloadStatus;
 import dev.fulcrum.health.HealthCheckVerticle;
 import dev.fulcrum.proxy.ProxyVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
 
 /**
- * A running balancer: the shared backend state and the verticles deployed around it. The health checker
- * starts first and finishes one probe round before the proxies listen, so the first request already has a
- * known healthy set.
+ * A running balancer: the shared backend state, the verticles deployed around it, and the one place where a
+ * new config snapshot is applied. The health checker starts first and finishes one probe round before the
+ * proxies listen, so the first request already has a known healthy set.
  */
-public final class Fulcrum {
+public final class Fulcrum implements ConfigWatcher.Target {
+
+    private static final Logger LOG = Logger.getLogger("fulcrum.config");
 
     private final Vertx vertx;
-    private final FulcrumConfig config;
     private final BackendRegistry backends;
     private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     private final List<String> deployments = new ArrayList<>();
+    private final AtomicReference<ReloadStatus> status = new AtomicReference<>(ReloadStatus.initial());
+    private volatile FulcrumConfig config;
     private AdminVerticle admin;
+    private ConfigWatcher watcher;
 
     private Fulcrum(Vertx vertx, FulcrumConfig config) {
         this.vertx = vertx;
@@ -37,7 +48,7 @@ public final class Fulcrum {
     /** Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen. */
     public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
         Fulcrum fulcrum = new Fulcrum(vertx, config);
-        fulcrum.admin = new AdminVerticle(config, fulcrum.backends);
+        fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get);
         return fulcrum.deploy(vertx.deployVerticle(new HealthCheckVerticle(config, fulcrum.backends)))
                 .compose(v -> fulcrum.deploy(vertx.deployVerticle(() -> {
                     ProxyVerticle proxy = new ProxyVerticle(config, fulcrum.backends);
@@ -47,6 +58,87 @@ public final class Fulcrum {
                 .compose(v -> fulcrum.deploy(vertx.deployVerticle(fulcrum.admin)))
                 .recover(error -> fulcrum.stop().transform(stopped -> Future.failedFuture(error)))
                 .map(fulcrum);
+    }
+
+    /** Applies every valid edit of {@code file} from now on, checked every {@code configScanPeriod}. */
+    public Future<Void> watch(Path file) {
+        watcher = new ConfigWatcher(file, config.configScanPeriod(), this);
+        return deploy(vertx.deployVerticle(watcher));
+    }
+
+    /** Re-reads the watched file now (SIGHUP). */
+    public void rescan() {
+        if (watcher != null) {
+            watcher.rescan();
+        }
+    }
+
+    /**
+     * Applies a validated snapshot. A new listen or admin address is bound first, while the old one serves;
+     * if it cannot be bound the whole reload is refused and nothing changes. Then the backend set is
+     * reconciled, new servers get their first probe, and the snapshot is published: every verticle swaps to it
+     * on its own event loop.
+     */
+    @Override
+    public Future<Void> apply(FulcrumConfig next) {
+        FulcrumConfig previous = config;
+        if (next.equals(previous)) {
+            status.updateAndGet(ReloadStatus::unchanged);
+            return Future.succeededFuture();
+        }
+        return moveListeners(previous, next).compose(v -> {
+            backends.update(next.servers());
+            return ConfigEvents.probeNewServers(vertx.eventBus(), next);
+        }).map(v -> {
+            config = next;
+            ReloadStatus applied = status.updateAndGet(ReloadStatus::applied);
+            ConfigEvents.publish(vertx.eventBus(), next);
+            LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
+                    + ConfigChanges.describe(previous, next));
+            return null;
+        });
+    }
+
+    @Override
+    public void refused(String reason) {
+        status.updateAndGet(current -> current.refused(reason));
+    }
+
+    private Future<Void> moveListeners(FulcrumConfig previous, FulcrumConfig next) {
+        boolean proxyMoves = !next.listen().equals(previous.listen());
+        boolean adminMoves = !next.admin().equals(previous.admin());
+        if (!proxyMoves && !adminMoves) {
+            return Future.succeededFuture();
+        }
+        List<Future<HttpServer>> proxyBinds = proxyMoves
+                ? proxies.stream().map(proxy -> proxy.bind(next.listen())).toList()
+                : List.of();
+        Future<HttpServer> adminBind = adminMoves ? admin.bind(next.admin()) : Future.succeededFuture();
+        List<Future<HttpServer>> all = new ArrayList<>(proxyBinds);
+        all.add(adminBind);
+        return Future.join(all).transform(bound -> {
+            if (bound.succeeded()) {
+                for (int i = 0; i < proxyBinds.size(); i++) {
+                    proxies.get(i).switchListener(proxyBinds.get(i).result());
+                }
+                if (adminMoves) {
+                    admin.switchListener(adminBind.result());
+                }
+                return Future.succeededFuture();
+            }
+            for (int i = 0; i < proxyBinds.size(); i++) {
+                if (proxyBinds.get(i).succeeded()) {
+                    proxies.get(i).abandon(proxyBinds.get(i).result());
+                }
+            }
+            if (adminMoves && adminBind.succeeded()) {
+                adminBind.result().close();
+            }
+            String which = proxyBinds.stream().anyMatch(Future::failed)
+                    ? "listenPort " + next.listen() : "adminPort " + next.admin();
+            return Future.failedFuture(which + ": cannot bind: " + bound.cause().getMessage()
+                    + "; still serving on " + previous.listen());
+        });
     }
 
     private Future<Void> deploy(Future<String> deployment) {
@@ -64,6 +156,10 @@ public final class Fulcrum {
         return backends;
     }
 
+    public ReloadStatus status() {
+        return status.get();
+    }
+
     /** The port the proxy listens on (the configured one, or the one chosen for port 0). */
     public int port() {
         return proxies.get(0).actualPort();
@@ -73,7 +169,7 @@ public final class Fulcrum {
         return admin.actualPort();
     }
 
-    /** Undeploys in reverse order: the listeners stop before the health checker. */
+    /** Undeploys in reverse order: the watcher and listeners stop before the health checker. */
     public Future<Void> stop() {
         Future<Void> stopped = Future.succeededFuture();
         for (int i = deployments.size() - 1; i >= 0; i--) {

@@ -6,6 +6,8 @@ import dev.fulcrum.config.FulcrumConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
+import sun.misc.Signal;
+
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -38,7 +40,9 @@ public final class Main {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
         Fulcrum fulcrum;
         try {
-            fulcrum = Fulcrum.start(vertx, config, eventLoops).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            fulcrum = Fulcrum.start(vertx, config, eventLoops)
+                    .compose(started -> started.watch(configPath).map(started))
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             System.err.println("fulcrum: cannot start on " + config.listen() + ": " + cause.getMessage());
@@ -51,6 +55,10 @@ public final class Main {
                 + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "))
                 + " (" + eventLoops + " event loop(s), " + (vertx.isNativeTransportEnabled() ? "epoll" : "nio") + ")");
 
+        Signal.handle(new Signal("HUP"), signal -> {
+            log.info("SIGHUP: re-reading " + configPath);
+            fulcrum.rescan();
+        });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping");
             try {

@@ -18,19 +18,31 @@ public final class Backend {
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private volatile HealthState health;
     private volatile String lastFailure;
+    private volatile int weight;
 
     public Backend(ServerSpec spec, HealthState initialHealth) {
         this.spec = spec;
         this.address = SocketAddress.inetSocketAddress(spec.port(), spec.host());
         this.health = initialHealth;
+        this.weight = spec.weight();
     }
 
     public String url() {
         return spec.url();
     }
 
+    /** The server as first configured; host, port, path prefix and TLS all follow from the URL, its identity. */
     public ServerSpec spec() {
         return spec;
+    }
+
+    /** The configured weight; the one setting a reload may change without making this a new backend. */
+    public int weight() {
+        return weight;
+    }
+
+    void weight(int weight) {
+        this.weight = weight;
     }
 
     public SocketAddress address() {

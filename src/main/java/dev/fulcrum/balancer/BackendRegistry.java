@@ -3,8 +3,10 @@ package dev.fulcrum.balancer;
 import dev.fulcrum.config.ServerSpec;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * The one shared set of {@link Backend}s, created by the app and handed to every verticle. The set is an
@@ -16,6 +18,23 @@ public final class BackendRegistry {
 
     public BackendRegistry(List<ServerSpec> servers, HealthState initialHealth) {
         backends.set(servers.stream().map(spec -> new Backend(spec, initialHealth)).toList());
+    }
+
+    /**
+     * Makes the set match a new server list. A server already known by its URL keeps its Backend, and so its
+     * health, counters and pooled connections; only its weight may change. New servers start UNKNOWN, so they
+     * get traffic only once a probe has passed. Called from one thread at a time (the reload path).
+     */
+    public void update(List<ServerSpec> servers) {
+        Map<String, Backend> known = all().stream().collect(Collectors.toMap(Backend::url, b -> b));
+        backends.set(servers.stream().map(spec -> {
+            Backend backend = known.get(spec.url());
+            if (backend == null) {
+                return new Backend(spec, HealthState.UNKNOWN);
+            }
+            backend.weight(spec.weight());
+            return backend;
+        }).toList());
     }
 
     public List<Backend> all() {

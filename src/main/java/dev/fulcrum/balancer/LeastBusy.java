@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * The backend with the fewest requests in flight. Small pools are scanned exactly, and ties among the least
+ * The backend with the fewest requests in flight for its weight. Small pools are scanned exactly, and ties among the least
  * busy are taken in turn, so that equal backends share the load instead of the first one getting it all. Large pools use the power of
  * two choices (as Envoy's LEAST_REQUEST and HAProxy's {@code random(2)} do): two random distinct candidates,
  * the less busy wins, in constant time.
@@ -34,11 +34,19 @@ public final class LeastBusy implements LoadBalancer {
         return size <= EXACT_SCAN_LIMIT ? scan(candidates, size) : twoChoices(candidates, size);
     }
 
+    /**
+     * In-flight requests per unit of weight, counting the one about to be sent (as Envoy's least-request does),
+     * so that among idle backends the heavier wins and under load each gets a share that follows its weight.
+     */
+    static long load(Backend backend) {
+        return (backend.inFlight() + 1L) * 1_000_000L / backend.weight();
+    }
+
     private Backend scan(List<Backend> candidates, int size) {
-        int least = Integer.MAX_VALUE;
+        long least = Long.MAX_VALUE;
         int ties = 0;
         for (int i = 0; i < size; i++) {
-            int load = candidates.get(i).inFlight();
+            long load = load(candidates.get(i));
             if (load < least) {
                 least = load;
                 ties = 0;
@@ -58,6 +66,6 @@ public final class LeastBusy implements LoadBalancer {
         }
         Backend a = candidates.get(first);
         Backend b = candidates.get(second);
-        return b.inFlight() < a.inFlight() ? b : a;
+        return load(b) < load(a) ? b : a;
     }
 }

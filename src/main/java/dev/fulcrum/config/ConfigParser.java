@@ -49,6 +49,8 @@ public final class ConfigParser {
         FulcrumConfig config = new FulcrumConfig(
                 listenAddress(root, "listenPort", ":8080"),
                 listenAddress(root, "adminPort", ":9901"),
+                root.positiveDuration("configScanPeriod", Duration.ofSeconds(1)),
+                algorithm(root),
                 interval,
                 healthCheck(root.object("healthCheck"), interval),
                 root.integer("consecutiveFailures", 3, 1, 1000),
@@ -61,6 +63,17 @@ public final class ConfigParser {
                     + " (the admin endpoints never share the proxy's port, so backend paths are never shadowed)");
         }
         return config;
+    }
+
+    /** The selection policies by their config name; see {@code dev.fulcrum.balancer.Algorithms}. */
+    public static final List<String> ALGORITHMS = List.of("least-busy", "round-robin");
+
+    private static String algorithm(JsonFields root) {
+        String name = root.string("algorithm", "least-busy");
+        if (!ALGORITHMS.contains(name)) {
+            throw new ConfigException("algorithm: " + Values.quote(name) + " is not one of " + String.join(", ", ALGORITHMS));
+        }
+        return name;
     }
 
     private static ListenAddress listenAddress(JsonFields root, String field, String fallback) {
@@ -177,8 +190,9 @@ public final class ConfigParser {
     private static ConfigException invalidJson(Throwable error) {
         if (error instanceof JsonProcessingException json && json.getLocation() != null) {
             JsonLocation at = json.getLocation();
-            return new ConfigException("invalid JSON at line " + at.getLineNr() + ", column " + at.getColumnNr()
-                    + ": " + json.getOriginalMessage().lines().findFirst().orElse(""));
+            String problem = json.getOriginalMessage().lines().findFirst().orElse("")
+                    .replaceAll(" \\(start marker at \\[Source: [^]]*; (line: \\d+, column: \\d+)]\\)", " (opened at $1)");
+            return new ConfigException("invalid JSON at line " + at.getLineNr() + ", column " + at.getColumnNr() + ": " + problem);
         }
         return new ConfigException("invalid JSON: " + describe(error));
     }

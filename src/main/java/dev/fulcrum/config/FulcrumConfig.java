@@ -10,6 +10,8 @@ import java.util.List;
 public record FulcrumConfig(
         ListenAddress listen,
         ListenAddress admin,
+        Duration configScanPeriod,
+        String algorithm,
         Duration healthCheckInterval,
         HealthCheckSettings healthCheck,
         int consecutiveFailures,

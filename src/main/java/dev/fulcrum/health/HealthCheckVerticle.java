@@ -3,6 +3,7 @@ package dev.fulcrum.health;
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.HealthCheckSettings;
@@ -15,9 +16,12 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
 import java.net.ConnectException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
@@ -33,8 +37,11 @@ public final class HealthCheckVerticle extends VerticleBase {
     private static final Logger LOG = Logger.getLogger("fulcrum.health");
 
     private final BackendRegistry registry;
-    private final FulcrumConfig config;
+    private FulcrumConfig config;
     private final Map<Backend, HealthTracker> trackers = new HashMap<>();
+    /** The timer of each backend's next probe; absent while its probe is in flight. */
+    private final Map<Backend, Long> nextProbe = new HashMap<>();
+    private final Set<Backend> probing = new HashSet<>();
     private final SplittableRandom random = new SplittableRandom();
     private HttpClient client;
 
@@ -52,8 +59,41 @@ public final class HealthCheckVerticle extends VerticleBase {
                 new PoolOptions().setHttp1MaxSize(1024));
         vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(PassiveFailure.ADDRESS,
                 message -> eject(PassiveFailure.fromJson(message.body())));
+        ConfigEvents.answerProbeRequests(vertx.eventBus(), this::reconfigure);
+        ConfigEvents.consume(vertx.eventBus(), this::reconfigure);
         List<Future<Void>> firstRound = registry.all().stream().map(this::probeForever).toList();
         return Future.join(firstRound);
+    }
+
+    /**
+     * New servers are probed at once, and the returned future completes after their first probe, so that a
+     * reload replacing every server never leaves a moment without a healthy one. Removed servers are
+     * forgotten; a new interval reschedules every timer.
+     */
+    private Future<Void> reconfigure(FulcrumConfig next) {
+        if (next == config) {
+            return Future.succeededFuture();
+        }
+        boolean newInterval = !next.healthCheckInterval().equals(config.healthCheckInterval());
+        config = next;
+        List<Backend> current = registry.all();
+        trackers.keySet().removeIf(backend -> !current.contains(backend));
+        nextProbe.entrySet().removeIf(entry -> {
+            boolean drop = !trackers.containsKey(entry.getKey()) || newInterval;
+            if (drop) {
+                vertx.cancelTimer(entry.getValue());
+            }
+            return drop;
+        });
+        List<Future<Void>> firstProbes = new ArrayList<>();
+        for (Backend backend : current) {
+            if (!trackers.containsKey(backend)) {
+                firstProbes.add(probeForever(backend));
+            } else if (newInterval && !nextProbe.containsKey(backend) && !probing.contains(backend)) {
+                scheduleNext(backend);
+            }
+        }
+        return Future.join(firstProbes).mapEmpty();
     }
 
     @Override
@@ -61,10 +101,23 @@ public final class HealthCheckVerticle extends VerticleBase {
         return client.close();
     }
 
-    /** Probes now, then again after every interval; the returned future is the first probe. */
+    /** Probes now, then again after every interval while the backend is configured; returns the first probe. */
     private Future<Void> probeForever(Backend backend) {
         trackers.computeIfAbsent(backend, b -> new HealthTracker(b.health()));
-        return probe(backend).onComplete(done -> vertx.setTimer(jittered(), id -> probeForever(backend)));
+        probing.add(backend);
+        return probe(backend).onComplete(done -> {
+            probing.remove(backend);
+            if (trackers.containsKey(backend)) {
+                scheduleNext(backend);
+            }
+        });
+    }
+
+    private void scheduleNext(Backend backend) {
+        nextProbe.put(backend, vertx.setTimer(jittered(), id -> {
+            nextProbe.remove(backend);
+            probeForever(backend);
+        }));
     }
 
     private Future<Void> probe(Backend backend) {
@@ -103,6 +156,9 @@ public final class HealthCheckVerticle extends VerticleBase {
 
     private void record(Backend backend, String failure) {
         HealthTracker tracker = trackers.get(backend);
+        if (tracker == null) {
+            return; // removed by a reload while the probe was in flight
+        }
         if (failure != null) {
             backend.lastFailure(failure);
         }

@@ -8,9 +8,13 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,6 +56,23 @@ final class BackendClients {
                 // and retried on their own path. Without a handler Vert.x logs every such reset as SEVERE.
                 .withConnectHandler(connection -> connection.exceptionHandler(error -> { }))
                 .build();
+    }
+
+    /**
+     * Closes the pools of backends no longer configured. {@code shutdown} lets the requests still in flight on
+     * them finish (up to {@code drainSeconds}) before the connections close; no new request can reach them,
+     * since they are in no routing view any more.
+     */
+    void retainOnly(Collection<Backend> configured, long drainSeconds) {
+        Set<Backend> keep = Collections.newSetFromMap(new IdentityHashMap<>());
+        keep.addAll(configured);
+        clients.entrySet().removeIf(entry -> {
+            if (keep.contains(entry.getKey())) {
+                return false;
+            }
+            entry.getValue().shutdown(drainSeconds, TimeUnit.SECONDS);
+            return true;
+        });
     }
 
     Future<Void> closeAll() {

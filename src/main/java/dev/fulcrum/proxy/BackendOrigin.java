@@ -1,7 +1,6 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
-import dev.fulcrum.balancer.LoadBalancer;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -26,25 +25,19 @@ final class BackendOrigin implements OriginRequestProvider {
     private static final Handler<Throwable> IGNORE = error -> { };
 
     private final Vertx vertx;
-    private final LoadBalancer balancer;
-    private final Supplier<List<Backend>> healthy;
+    private final Supplier<Routing> routing;
     private final BackendClients clients;
-    private final long connectTimeoutMillis;
-    private final long requestTimeoutMillis;
 
-    BackendOrigin(Vertx vertx, LoadBalancer balancer, Supplier<List<Backend>> healthy, BackendClients clients,
-                  long connectTimeoutMillis, long requestTimeoutMillis) {
+    BackendOrigin(Vertx vertx, Supplier<Routing> routing, BackendClients clients) {
         this.vertx = vertx;
-        this.balancer = balancer;
-        this.healthy = healthy;
+        this.routing = routing;
         this.clients = clients;
-        this.connectTimeoutMillis = connectTimeoutMillis;
-        this.requestTimeoutMillis = requestTimeoutMillis;
     }
 
     @Override
     public Future<HttpClientRequest> create(ProxyContext ctx) {
-        Backend backend = balancer.pick(candidates(ctx));
+        Routing now = routing.get();
+        Backend backend = now.balancer().pick(candidates(ctx, now.healthy()));
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());
         }
@@ -52,8 +45,9 @@ final class BackendOrigin implements OriginRequestProvider {
         forwardTo(ctx, backend);
         RequestOptions options = new RequestOptions()
                 .setServer(backend.address())
-                .setConnectTimeout(connectTimeoutMillis);
-        return clients.of(backend).request(options).map(request -> limitWait(ctx, request));
+                .setConnectTimeout(now.config().connectTimeout().toMillis());
+        long requestTimeout = now.config().requestTimeout().toMillis();
+        return clients.of(backend).request(options).map(request -> limitWait(ctx, request, requestTimeout));
     }
 
     /** Marks the backend that just failed this exchange, so that the retry goes elsewhere. */
@@ -65,8 +59,7 @@ final class BackendOrigin implements OriginRequestProvider {
         return ctx.get(FAILED_BACKEND, Backend.class) != null;
     }
 
-    private List<Backend> candidates(ProxyContext ctx) {
-        List<Backend> candidates = healthy.get();
+    private static List<Backend> candidates(ProxyContext ctx, List<Backend> candidates) {
         Backend failed = ctx.get(FAILED_BACKEND, Backend.class);
         return failed == null ? candidates : candidates.stream().filter(b -> b != failed).toList();
     }
@@ -76,7 +69,7 @@ final class BackendOrigin implements OriginRequestProvider {
         return ctx.get(TIMED_OUT, Boolean.class) != null;
     }
 
-    private HttpClientRequest limitWait(ProxyContext ctx, HttpClientRequest request) {
+    private HttpClientRequest limitWait(ProxyContext ctx, HttpClientRequest request, long requestTimeoutMillis) {
         // Failures reach the proxy through the response future; without a handler Vert.x also logs each one
         // as SEVERE, which a client closing its connection early must not do.
         request.exceptionHandler(IGNORE);

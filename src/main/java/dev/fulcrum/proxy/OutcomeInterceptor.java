@@ -14,6 +14,8 @@ import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
 
+import java.util.function.Supplier;
+
 /**
  * Sees every exchange end. A failure to reach a backend is counted against it (passive health), retried once
  * on another backend when that is safe, and otherwise turned into a short error response that says which
@@ -24,12 +26,12 @@ final class OutcomeInterceptor implements ProxyInterceptor {
 
     private final BackendOrigin origin;
     private final EventBus bus;
-    private final int consecutiveFailures;
+    private final Supplier<Routing> routing;
 
-    OutcomeInterceptor(BackendOrigin origin, EventBus bus, int consecutiveFailures) {
+    OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing) {
         this.origin = origin;
         this.bus = bus;
-        this.consecutiveFailures = consecutiveFailures;
+        this.routing = routing;
     }
 
     @Override
@@ -81,7 +83,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         int inARow = backend.exchangeFailed();
         if (failure == BackendFailure.REFUSED) {
             eject(backend, "connection refused (seen by the proxy)");
-        } else if (inARow >= consecutiveFailures) {
+        } else if (inARow >= routing.get().config().consecutiveFailures()) {
             eject(backend, inARow + " failed exchanges in a row, last: " + failure.message);
         }
     }

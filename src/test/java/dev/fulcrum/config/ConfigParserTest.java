@@ -151,6 +151,13 @@ class ConfigParserTest {
     }
 
     @Test
+    void unclosedListNamesWhereItOpened() {
+        ConfigException error = assertThrows(ConfigException.class, () -> ConfigParser.parse("{\"servers\": [\"http://a:1\""));
+        assertEquals("invalid JSON at line 1, column 26: Unexpected end-of-input: expected close marker for Array"
+                + " (opened at line: 1, column: 13)", error.getMessage());
+    }
+
+    @Test
     void emptyFileIsRefused(@TempDir Path dir) throws Exception {
         Path empty = Files.writeString(dir.resolve("c.json"), "");
         assertError("the config file is empty", () -> ConfigParser.load(empty));

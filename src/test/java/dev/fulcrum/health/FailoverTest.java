@@ -7,8 +7,8 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
+import dev.fulcrum.support.Traffic;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
@@ -48,23 +48,15 @@ class FailoverTest {
                 TestBackend.start(vertx, "a"), TestBackend.start(vertx, "b"), TestBackend.start(vertx, "victim"));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(Balancer.config(backends.toArray(TestBackend[]::new))));
         Backend victim = fulcrum.backends().find(backends.get(2).url()).orElseThrow();
-        Http http = new Http(vertx, fulcrum.port());
-        Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
-        AtomicBoolean stop = new AtomicBoolean();
+        Traffic traffic = Traffic.start(new Http(vertx, fulcrum.port()), 4);
 
-        List<Future<Void>> clients = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
-            clients.add(loop(http, 2_000, stop, statuses));
-        }
         Await.until("the victim serves traffic", WAIT, () -> backends.get(2).requests() > 50);
         backends.get(2).stop();
         int servedAfterKill = backends.get(0).requests() + backends.get(1).requests();
         Await.until("traffic flows on without it", WAIT,
                 () -> backends.get(0).requests() + backends.get(1).requests() > servedAfterKill + 200);
-        stop.set(true);
-        Future.all(clients).await();
 
-        assertEquals(Map.of(200, statuses.get(200)), statuses, "every request answered 200");
+        traffic.stopAndAssertAllOk();
         Await.until("the victim has nothing in flight", WAIT, () -> victim.inFlight() == 0);
         assertEquals(HealthState.UNHEALTHY, victim.health());
     }
@@ -137,23 +129,4 @@ class FailoverTest {
             return timedLoop(http, stop, statuses, timeoutMillis, timeoutBodies);
         });
     }
-
-    /** Sends requests one after another until {@code stop} or {@code max}, tallying statuses (0 = transport error). */
-    static Future<Void> loop(Http http, int max, AtomicBoolean stop, Map<Integer, Integer> statuses) {
-        Promise<Void> done = Promise.promise();
-        next(http, max, stop, statuses, done);
-        return done.future();
-    }
-
-    private static void next(Http http, int left, AtomicBoolean stop, Map<Integer, Integer> statuses, Promise<Void> done) {
-        if (left == 0 || stop.get()) {
-            done.complete();
-            return;
-        }
-        http.get("/").onComplete(ar -> {
-            statuses.merge(ar.succeeded() ? ar.result().status() : 0, 1, Integer::sum);
-            next(http, left - 1, stop, statuses, done);
-        });
-    }
-
 }

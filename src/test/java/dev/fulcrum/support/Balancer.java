@@ -19,6 +19,7 @@ public final class Balancer {
                 .put("listenPort", "127.0.0.1:0")
                 .put("adminPort", "127.0.0.1:0")
                 .put("healthCheckInterval", "5s")
+                .put("configScanPeriod", "20ms")
                 .put("servers", new JsonArray(Arrays.asList((Object[]) backendUrls)));
     }
 
@@ -34,5 +35,12 @@ public final class Balancer {
 
     public static Fulcrum start(Vertx vertx, JsonObject config) {
         return Fulcrum.start(vertx, ConfigParser.parse(config.encode()), 2).await();
+    }
+
+    /** Starts from {@code file} and applies its edits, checked every 20 ms unless the config says otherwise. */
+    public static Fulcrum startWatching(Vertx vertx, ConfigFile file) {
+        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.load(file.path()), 2).await();
+        fulcrum.watch(file.path()).await();
+        return fulcrum;
     }
 }

@@ -17,6 +17,7 @@ public final class TestBackend {
     private final HttpServer server;
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger probes = new AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
     private volatile Handler<HttpServerRequest> probeHandler = req -> req.response().end("ok");
 
     private TestBackend(String name, HttpServer server) {
@@ -37,6 +38,7 @@ public final class TestBackend {
     public static TestBackend startOn(Vertx vertx, int port, String name, Handler<HttpServerRequest> handler) {
         HttpServer server = vertx.createHttpServer();
         TestBackend backend = new TestBackend(name, server);
+        server.connectionHandler(connection -> backend.connections.incrementAndGet());
         server.requestHandler(req -> {
             if ("fulcrum-health-check".equals(req.getHeader("user-agent"))) {
                 backend.probes.incrementAndGet();
@@ -75,6 +77,11 @@ public final class TestBackend {
     /** Requests received, health probes excluded. */
     public int requests() {
         return requests.get();
+    }
+
+    /** Connections ever accepted, probes' included. */
+    public int connections() {
+        return connections.get();
     }
 
     public int probes() {

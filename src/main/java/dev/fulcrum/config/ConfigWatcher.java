@@ -1,0 +1,140 @@
+package dev.fulcrum.config;
+
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.config.impl.ConfigRetrieverImpl;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Watches the config file with vertx-config and hands every changed, valid snapshot to a {@link Target}.
+ * The file is re-read by path on every scan (no inotify), so an in-place rewrite, an editor's
+ * rename-over and a Kubernetes ConfigMap's {@code ..data} symlink swap are all seen. The store reads the
+ * raw text, and {@link ConfigParser} judges it, so a reload is validated exactly as the startup file was.
+ * Edits are applied one at a time, in order; while one is being applied only the latest text waits.
+ */
+public final class ConfigWatcher extends VerticleBase {
+
+    /** Where a valid snapshot goes, and where a refused edit is reported. */
+    public interface Target {
+
+        Future<Void> apply(FulcrumConfig next);
+
+        void refused(String reason);
+    }
+
+    private static final Logger LOG = Logger.getLogger("fulcrum.config");
+    /** vertx-config logs every failed scan with a stack trace; its failures are reported here, once each. */
+    private static final Logger RETRIEVER_LOG = Logger.getLogger(ConfigRetrieverImpl.class.getName());
+    private static final String TEXT = "text";
+
+    private final Path file;
+    private final Target target;
+    private Duration scanPeriod;
+    private ConfigRetriever retriever;
+    private String lastText;
+    private String pendingText;
+    private boolean applying;
+    private String lastReadError;
+
+    public ConfigWatcher(Path file, Duration scanPeriod, Target target) {
+        this.file = file;
+        this.scanPeriod = scanPeriod;
+        this.target = target;
+    }
+
+    @Override
+    public Future<?> start() {
+        RETRIEVER_LOG.setLevel(Level.OFF);
+        watch();
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return retriever.close();
+    }
+
+    /** Re-reads the file now (SIGHUP); an unchanged file changes nothing. */
+    public void rescan() {
+        context.runOnContext(v -> retriever.getConfig());
+    }
+
+    private void watch() {
+        ConfigStoreOptions store = new ConfigStoreOptions().setType("file").setFormat("raw")
+                .setConfig(new JsonObject().put("path", file.toString()).put("raw.key", TEXT));
+        retriever = ConfigRetriever.create(vertx,
+                new ConfigRetrieverOptions().setScanPeriod(scanPeriod.toMillis()).addStore(store));
+        retriever.configStream()
+                .handler(json -> {
+                    lastReadError = null;
+                    offer(json.getString(TEXT));
+                })
+                .exceptionHandler(this::cannotRead);
+        // The first read is normally the file already loaded, which applies as a no-op; if the file changed
+        // since, this is where the change lands.
+        retriever.getConfig();
+    }
+
+    private void cannotRead(Throwable error) {
+        String reason = "cannot read " + file + ": "
+                + (error instanceof NoSuchFileException || error.getCause() instanceof NoSuchFileException
+                        ? "no such file" : error.getMessage());
+        if (!reason.equals(lastReadError)) {
+            lastReadError = reason;
+            LOG.warning("config reload refused, keeping the last good config: " + reason);
+            target.refused(reason);
+        }
+    }
+
+    private void offer(String text) {
+        if (applying) {
+            pendingText = text;
+            return;
+        }
+        if (Objects.equals(text, lastText)) {
+            return;
+        }
+        lastText = text;
+        FulcrumConfig next;
+        try {
+            next = ConfigParser.parse(text);
+        } catch (ConfigException e) {
+            LOG.warning("config reload refused, keeping the last good config: " + file + ": " + e.getMessage());
+            target.refused(e.getMessage());
+            return;
+        }
+        applying = true;
+        target.apply(next)
+                .onSuccess(v -> rescheduleScans(next.configScanPeriod()))
+                .onFailure(error -> {
+                    LOG.warning("config reload refused, keeping the last good config: " + error.getMessage());
+                    target.refused(error.getMessage());
+                })
+                .onComplete(done -> {
+                    applying = false;
+                    String waiting = pendingText;
+                    pendingText = null;
+                    if (waiting != null) {
+                        offer(waiting);
+                    }
+                });
+    }
+
+    private void rescheduleScans(Duration next) {
+        if (!next.equals(scanPeriod)) {
+            scanPeriod = next;
+            retriever.close();
+            watch();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.fulcrum.app;
+
+import dev.fulcrum.support.Await;
+import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.ConfigFile;
+import dev.fulcrum.support.Http;
+import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A new listenPort is bound before the old one lets go; a port that cannot be bound refuses the reload. */
+@ExtendWith(VertxExtension.class)
+class ReloadListenerTest {
+
+    static final Duration WAIT = Duration.ofSeconds(5);
+
+    @Test
+    void newPortServesAndOldPortDrainsThenRefuses(Vertx vertx, @TempDir Path dir) throws IOException {
+        TestBackend backend = TestBackend.start(vertx, "b", req -> {
+            if (req.path().equals("/slow")) {
+                vertx.setTimer(500, t -> req.response().end("b"));
+            } else {
+                req.response().end("b");
+            }
+        });
+        int oldPort = freePort();
+        int newPort = freePort();
+        JsonObject config = Balancer.config(backend).put("listenPort", "127.0.0.1:" + oldPort);
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        Http old = new Http(vertx, oldPort);
+        Future<Http.Reply> inFlight = old.get("/slow");
+        Await.until("the slow request is in flight", WAIT, () -> backend.requests() == 1);
+
+        file.rewriteInPlace(config.copy().put("listenPort", "127.0.0.1:" + newPort));
+        Await.until("the edit applied", WAIT, () -> fulcrum.status().generation() == 2);
+
+        assertEquals(200, new Http(vertx, newPort).get("/").await().status());
+        assertEquals(new Http.Reply(200, "b"), inFlight.await(), "the request in flight on the old port completed");
+        Await.until("the old port refuses new connections", WAIT, () -> refuses(oldPort));
+        assertEquals(newPort, fulcrum.port());
+    }
+
+    @Test
+    void portInUseRefusesTheReloadAndTheOldPortKeepsServing(Vertx vertx, @TempDir Path dir) throws IOException {
+        TestBackend backend = TestBackend.start(vertx, "b");
+        JsonObject config = Balancer.config(backend);
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        int port = fulcrum.port();
+        TestBackend squatter = TestBackend.start(vertx, "squatter");
+
+        file.rewriteInPlace(config.copy().put("listenPort", "127.0.0.1:" + squatter.port()).put("requestTimeout", "5s"));
+        Await.until("the edit is refused", WAIT, () -> fulcrum.status().lastError() != null);
+
+        String error = fulcrum.status().lastError();
+        assertTrue(error.startsWith("listenPort 127.0.0.1:" + squatter.port() + ": cannot bind"), error);
+        assertEquals(1, fulcrum.status().generation());
+        assertEquals(port, fulcrum.port());
+        assertEquals(new Http.Reply(200, "b"), new Http(vertx, port).get("/").await());
+        assertEquals(60_000, fulcrum.config().requestTimeout().toMillis(), "nothing of the edit applied");
+        assertFalse(refuses(port));
+    }
+
+    static boolean refuses(int port) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            return false;
+        } catch (ConnectException refused) {
+            return true;
+        } catch (IOException other) {
+            throw new AssertionError(other);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
