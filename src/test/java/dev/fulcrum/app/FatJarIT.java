@@ -53,6 +53,29 @@ class FatJarIT {
     }
 
     @Test
+    void sighupReReadsTheConfigAtOnce(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend first = TestBackend.start(vertx, "first");
+        TestBackend second = TestBackend.start(vertx, "second");
+        int port = freePort();
+        String config = """
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "configScanPeriod": "1h", "servers": ["%s"]}
+                """;
+        int adminPort = freePort();
+        Path file = Files.writeString(dir.resolve("config.json"), config.formatted(port, adminPort, first.url()));
+        Process fulcrum = launch(dir, "--config", file.toString());
+        Http http = new Http(vertx, port);
+        Await.until("the jar proxies a request", Duration.ofSeconds(30),
+                () -> http.get("/").otherwise(new Http.Reply(0, "")).await().status() == 200);
+
+        Files.writeString(file, config.formatted(port, adminPort, second.url()));
+        new ProcessBuilder("kill", "-HUP", Long.toString(fulcrum.pid())).start().waitFor();
+
+        Await.until("the edit applied without waiting for the hour-long scan", Duration.ofSeconds(10),
+                () -> http.get("/").await().body().equals("second"));
+        assertTrue(fulcrum.isAlive());
+    }
+
+    @Test
     void configMistakeExitsWithCode2AndOneLine(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("config.json"), "{\"servers\": [\"http://localhost:8081\"], \"listenPrt\": \":80\"}");
 

@@ -31,6 +31,19 @@ class LeastBusyTest {
     }
 
     @Test
+    void heavierBackendTakesMoreInProportionToItsWeight() {
+        Backend heavy = new Backend(new ServerSpec("http://heavy", false, "heavy", 80, "", 3), HealthState.HEALTHY);
+        Backend light = new Backend(new ServerSpec("http://light", false, "light", 80, "", 1), HealthState.HEALTHY);
+        List<Backend> pool = List.of(light, heavy);
+        // Requests that never finish: each pick adds to the load the next pick sees.
+        for (int i = 0; i < 400; i++) {
+            balancer.pick(pool).requestStarted();
+        }
+        assertEquals(300, heavy.inFlight(), 1);
+        assertEquals(100, light.inFlight(), 1);
+    }
+
+    @Test
     void noCandidateGivesNull() {
         assertNull(balancer.pick(List.of()));
     }

@@ -110,6 +110,23 @@ class ConfigParserTest {
     }
 
     @Test
+    void reloadFieldsHaveDefaultsAndAreRead() {
+        FulcrumConfig defaults = ConfigParser.parse("{\"servers\": [\"http://a:1\"]}");
+        assertEquals(Duration.ofSeconds(1), defaults.configScanPeriod());
+        assertEquals("least-busy", defaults.algorithm());
+        FulcrumConfig set = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "configScanPeriod": "250ms", "algorithm": "round-robin"}""");
+        assertEquals(Duration.ofMillis(250), set.configScanPeriod());
+        assertEquals("round-robin", set.algorithm());
+    }
+
+    @Test
+    void unknownAlgorithmIsNamed() {
+        assertError("algorithm: \"least-conn\" is not one of least-busy, round-robin",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"algorithm\": \"least-conn\"}"));
+    }
+
+    @Test
     void unknownHealthCheckFieldIsNamed() {
         assertError("healthCheck.interval: unknown field",
                 () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"healthCheck\": {\"interval\": \"1s\"}}"));
