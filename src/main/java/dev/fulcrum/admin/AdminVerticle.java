@@ -17,25 +17,30 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * The admin HTTP server, on its own port so that no backend path is ever shadowed. Kubernetes probes use
  * {@code /health/live} (the event loop answers) and {@code /health/ready} (UP only with at least one
- * healthy backend; the body lists every backend's state and last failure).
+ * healthy backend and not shutting down; the body lists every backend's state and last failure, and the
+ * config's generation and last refused edit).
  */
 public final class AdminVerticle extends VerticleBase {
 
     private final FulcrumConfig config;
     private final BackendRegistry registry;
     private final Supplier<ReloadStatus> reloadStatus;
+    private final BooleanSupplier shuttingDown;
     private Router router;
     private HttpServer server;
 
-    public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Supplier<ReloadStatus> reloadStatus) {
+    public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Supplier<ReloadStatus> reloadStatus,
+                         BooleanSupplier shuttingDown) {
         this.config = config;
         this.registry = registry;
         this.reloadStatus = reloadStatus;
+        this.shuttingDown = shuttingDown;
     }
 
     @Override
@@ -94,7 +99,9 @@ public final class AdminVerticle extends VerticleBase {
                 .put("appliedAt", reload.appliedAt().toString())
                 .put("lastError", reload.lastError())
                 .put("lastErrorAt", reload.lastErrorAt() == null ? null : reload.lastErrorAt().toString());
-        JsonObject data = new JsonObject().put("healthy", healthy).put("backends", backends).put("config", configStatus);
-        return healthy > 0 ? Status.OK(data) : Status.KO(data);
+        boolean stopping = shuttingDown.getAsBoolean();
+        JsonObject data = new JsonObject().put("healthy", healthy).put("shuttingDown", stopping)
+                .put("backends", backends).put("config", configStatus);
+        return healthy > 0 && !stopping ? Status.OK(data) : Status.KO(data);
     }
 }

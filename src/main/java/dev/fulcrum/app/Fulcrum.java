@@ -6,8 +6,10 @@ import dev.fulcrum.balancer.HealthState;
 import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.ConfigWatcher;
 import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.ReloadStatus;
 import dev.fulcrum.health.HealthCheckVerticle;
+import dev.fulcrum.proxy.Drained;
 import dev.fulcrum.proxy.ProxyVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
@@ -35,6 +38,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     private final List<String> deployments = new ArrayList<>();
     private final AtomicReference<ReloadStatus> status = new AtomicReference<>(ReloadStatus.initial());
+    private final AtomicBoolean shuttingDown = new AtomicBoolean();
     private volatile FulcrumConfig config;
     private AdminVerticle admin;
     private ConfigWatcher watcher;
@@ -48,14 +52,14 @@ public final class Fulcrum implements ConfigWatcher.Target {
     /** Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen. */
     public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
         Fulcrum fulcrum = new Fulcrum(vertx, config);
-        fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get);
+        fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get, fulcrum.shuttingDown::get);
         return fulcrum.deploy(vertx.deployVerticle(new HealthCheckVerticle(config, fulcrum.backends)))
                 .compose(v -> fulcrum.deploy(vertx.deployVerticle(() -> {
                     ProxyVerticle proxy = new ProxyVerticle(config, fulcrum.backends);
                     fulcrum.proxies.add(proxy);
                     return proxy;
-                }, new DeploymentOptions().setInstances(proxyInstances))))
-                .compose(v -> fulcrum.deploy(vertx.deployVerticle(fulcrum.admin)))
+                }, new DeploymentOptions().setInstances(proxyInstances))).transform(bound -> naming(bound, "listenPort " + config.listen())))
+                .compose(v -> fulcrum.deploy(vertx.deployVerticle(fulcrum.admin)).transform(bound -> naming(bound, "adminPort " + config.admin())))
                 .recover(error -> fulcrum.stop().transform(stopped -> Future.failedFuture(error)))
                 .map(fulcrum);
     }
@@ -141,6 +145,11 @@ public final class Fulcrum implements ConfigWatcher.Target {
         });
     }
 
+    /** A failure to listen says which address, since the error from the socket does not. */
+    private static Future<Void> naming(io.vertx.core.AsyncResult<Void> bound, String address) {
+        return bound.succeeded() ? Future.succeededFuture() : Future.failedFuture(address + ": " + bound.cause().getMessage());
+    }
+
     private Future<Void> deploy(Future<String> deployment) {
         return deployment.map(id -> {
             deployments.add(id);
@@ -167,6 +176,39 @@ public final class Fulcrum implements ConfigWatcher.Target {
 
     public int adminPort() {
         return admin.actualPort();
+    }
+
+    /**
+     * Graceful shutdown: readiness turns DOWN at once; after {@code shutdownDelay} (time for Kubernetes to take
+     * the pod out of its endpoints) the listeners stop accepting, idle connections close, and requests in
+     * flight get up to {@code shutdownTimeout} to finish. Then everything stops. Completes with the number of
+     * requests that had to be cut off (0 on a clean drain).
+     */
+    public Future<Drained> shutdown() {
+        if (!shuttingDown.compareAndSet(false, true)) {
+            return Future.succeededFuture(new Drained(0, 0));
+        }
+        FulcrumConfig now = config;
+        LOG.info(() -> "shutting down: readiness is DOWN; " + requestsInFlight() + " request(s) in flight"
+                + (now.shutdownDelay().isZero() ? "" : "; still accepting for " + GoDuration.format(now.shutdownDelay()))
+                + "; draining for up to " + GoDuration.format(now.shutdownTimeout()));
+        Future<?> delay = now.shutdownDelay().isZero() ? Future.succeededFuture() : vertx.timer(now.shutdownDelay().toMillis());
+        return delay
+                .compose(v -> Future.all(proxies.stream().map(proxy -> proxy.drain(now.shutdownTimeout())).toList()))
+                .map(all -> all.<Drained>list().stream().reduce(new Drained(0, 0), Drained::plus))
+                .compose(drained -> {
+                    LOG.info(() -> "drained " + drained.finished() + " request(s)"
+                            + (drained.cutOff() == 0 ? "" : "; " + drained.cutOff() + " cut off (client gone or shutdownTimeout)"));
+                    return stop().map(drained);
+                });
+    }
+
+    public boolean shuttingDown() {
+        return shuttingDown.get();
+    }
+
+    private int requestsInFlight() {
+        return backends.all().stream().mapToInt(b -> b.inFlight()).sum();
     }
 
     /** Undeploys in reverse order: the watcher and listeners stop before the health checker. */

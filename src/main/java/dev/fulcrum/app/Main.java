@@ -8,7 +8,11 @@ import io.vertx.core.VertxOptions;
 
 import sun.misc.Signal;
 
+import io.vertx.core.Handler;
+
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
@@ -38,6 +42,8 @@ public final class Main {
 
         int eventLoops = Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
+        AtomicReference<Fulcrum> running = new AtomicReference<>();
+        handleSignals(vertx, running, configPath);
         Fulcrum fulcrum;
         try {
             fulcrum = Fulcrum.start(vertx, config, eventLoops)
@@ -45,29 +51,65 @@ public final class Main {
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            System.err.println("fulcrum: cannot start on " + config.listen() + ": " + cause.getMessage());
+            System.err.println("fulcrum: cannot start: " + cause.getMessage());
             vertx.close();
             System.exit(EXIT_CANNOT_START);
             return;
         }
+        running.set(fulcrum);
         log.info(() -> "listening on " + config.listen().host() + ":" + fulcrum.port()
-                + ", least-busy over " + config.servers().size() + " backend(s): "
+                + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
+                + config.algorithm() + " over " + config.servers().size() + " backend(s): "
                 + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "))
                 + " (" + eventLoops + " event loop(s), " + (vertx.isNativeTransportEnabled() ? "epoll" : "nio") + ")");
+    }
 
+    /**
+     * Installed before anything listens, so that no signal ever meets the JVM's defaults (which would end the
+     * process on SIGHUP). SIGHUP re-reads the config; SIGTERM or SIGINT drains and exits 0, and a second one
+     * exits at once.
+     */
+    private static void handleSignals(Vertx vertx, AtomicReference<Fulcrum> running, Path configPath) {
+        Logger log = Logger.getLogger("fulcrum");
         Signal.handle(new Signal("HUP"), signal -> {
-            log.info("SIGHUP: re-reading " + configPath);
-            fulcrum.rescan();
-        });
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping");
-            try {
-                fulcrum.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                log.warning("did not stop cleanly: " + e);
+            Fulcrum fulcrum = running.get();
+            if (fulcrum != null) {
+                log.info("SIGHUP: re-reading " + configPath);
+                fulcrum.rescan();
             }
-        }, "fulcrum-shutdown"));
+        });
+        AtomicBoolean stopping = new AtomicBoolean();
+        Handler<Signal> stop = signal -> {
+            if (!stopping.compareAndSet(false, true)) {
+                log.warning("SIG" + signal.getName() + " again: exiting now");
+                Runtime.getRuntime().halt(128 + signal.getNumber());
+                return;
+            }
+            Fulcrum fulcrum = running.get();
+            if (fulcrum == null) {
+                System.exit(128 + signal.getNumber());
+                return;
+            }
+            new Thread(() -> shutDown(fulcrum, vertx, "SIG" + signal.getName()), "fulcrum-shutdown").start();
+        };
+        Signal.handle(new Signal("TERM"), stop::handle);
+        Signal.handle(new Signal("INT"), stop::handle);
+    }
+
+    /** Off the signal thread and off every event loop: waits for the drain, then exits 0. */
+    private static void shutDown(Fulcrum fulcrum, Vertx vertx, String cause) {
+        Logger log = Logger.getLogger("fulcrum");
+        log.info(cause + ": stopping gracefully (send it again to exit at once)");
+        int status = 0;
+        try {
+            long limit = fulcrum.config().shutdownDelay().plus(fulcrum.config().shutdownTimeout()).toSeconds() + 10;
+            fulcrum.shutdown().toCompletionStage().toCompletableFuture().get(limit, TimeUnit.SECONDS);
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warning("did not stop cleanly: " + e);
+            status = 1;
+        }
+        System.exit(status);
     }
 
     private static Path parseArguments(String[] args) {

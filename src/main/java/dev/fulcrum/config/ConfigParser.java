@@ -56,6 +56,11 @@ public final class ConfigParser {
                 root.integer("consecutiveFailures", 3, 1, 1000),
                 root.positiveDuration("connectTimeout", Duration.ofSeconds(2)),
                 root.positiveDuration("requestTimeout", Duration.ofSeconds(60)),
+                forwardedHeaders(root),
+                root.bool("preserveHost", true),
+                root.duration("shutdownDelay", Duration.ZERO),
+                root.positiveDuration("shutdownTimeout", Duration.ofSeconds(30)),
+                limits(root),
                 servers(root));
         root.rejectUnknown();
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
@@ -74,6 +79,37 @@ public final class ConfigParser {
             throw new ConfigException("algorithm: " + Values.quote(name) + " is not one of " + String.join(", ", ALGORITHMS));
         }
         return name;
+    }
+
+    private static FulcrumConfig.ForwardedHeaders forwardedHeaders(JsonFields root) {
+        String mode = root.string("forwardedHeaders", "x-forwarded");
+        return switch (mode) {
+            case "x-forwarded" -> FulcrumConfig.ForwardedHeaders.X_FORWARDED;
+            case "forwarded" -> FulcrumConfig.ForwardedHeaders.FORWARDED;
+            case "both" -> FulcrumConfig.ForwardedHeaders.BOTH;
+            case "none" -> FulcrumConfig.ForwardedHeaders.NONE;
+            default -> throw new ConfigException("forwardedHeaders: " + Values.quote(mode)
+                    + " is not one of x-forwarded, forwarded, both, none");
+        };
+    }
+
+    private static ClientLimits limits(JsonFields root) {
+        return new ClientLimits(
+                (int) size(root, "maxHeaderSize", "16KiB", 1024, 1024 * 1024),
+                (int) size(root, "maxUriLength", "8KiB", 256, 1024 * 1024),
+                root.has("maxRequestBody") ? size(root, "maxRequestBody", null, 1, Long.MAX_VALUE / 2) : Long.MAX_VALUE,
+                root.positiveDuration("clientIdleTimeout", Duration.ofSeconds(60)),
+                root.positiveDuration("requestHeaderTimeout", Duration.ofSeconds(10)));
+    }
+
+    private static long size(JsonFields root, String field, String fallback, long min, long max) {
+        Object value = root.raw(field);
+        String text = value instanceof Number number ? Long.toString(number.longValue()) : root.string(field, fallback);
+        long bytes = root.parsed(field, text, ByteSize::parse);
+        if (bytes < min || bytes > max) {
+            throw new ConfigException(field + ": " + Values.quote(text) + " is out of range (" + min + " to " + max + " bytes)");
+        }
+        return bytes;
     }
 
     private static ListenAddress listenAddress(JsonFields root, String field, String fallback) {

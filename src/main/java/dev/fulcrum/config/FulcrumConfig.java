@@ -17,7 +17,30 @@ public record FulcrumConfig(
         int consecutiveFailures,
         Duration connectTimeout,
         Duration requestTimeout,
+        ForwardedHeaders forwardedHeaders,
+        boolean preserveHost,
+        Duration shutdownDelay,
+        Duration shutdownTimeout,
+        ClientLimits limits,
         List<ServerSpec> servers) {
+
+    /** Which forwarding headers the backends see. */
+    public enum ForwardedHeaders {
+        /** X-Forwarded-For, -Proto, -Host and -Port. */
+        X_FORWARDED,
+        /** RFC 7239 Forwarded. */
+        FORWARDED,
+        BOTH,
+        NONE;
+
+        public boolean xForwarded() {
+            return this == X_FORWARDED || this == BOTH;
+        }
+
+        public boolean forwarded() {
+            return this == FORWARDED || this == BOTH;
+        }
+    }
 
     public FulcrumConfig {
         servers = List.copyOf(servers);

@@ -13,7 +13,8 @@ enum BackendFailure {
     REFUSED(502, "backend refused the connection"),
     CONNECT_TIMEOUT(504, "backend did not accept the connection in time"),
     RESPONSE_TIMEOUT(504, "backend did not answer in time"),
-    BROKEN(502, "backend connection failed");
+    BROKEN(502, "backend connection failed"),
+    MALFORMED_RESPONSE(502, "backend sent a malformed response");
 
     final int status;
     final String message;

@@ -42,7 +42,7 @@ final class BackendOrigin implements OriginRequestProvider {
             return Future.failedFuture(new NoHealthyBackendException());
         }
         InFlight.take(ctx, backend);
-        forwardTo(ctx, backend);
+        forwardTo(ctx, backend, now.config().preserveHost());
         RequestOptions options = new RequestOptions()
                 .setServer(backend.address())
                 .setConnectTimeout(now.config().connectTimeout().toMillis());
@@ -82,14 +82,29 @@ final class BackendOrigin implements OriginRequestProvider {
         return request;
     }
 
-    private static void forwardTo(ProxyContext ctx, Backend backend) {
-        String uri = ctx.request().proxiedRequest().uri();
+    private static void forwardTo(ProxyContext ctx, Backend backend, boolean preserveHost) {
+        String uri = originForm(ctx.request().proxiedRequest().uri());
         String prefix = backend.spec().pathPrefix();
         ctx.request().setURI(prefix.isEmpty() || !uri.startsWith("/") ? uri : prefix + uri);
-        // The backend sees the Host the client asked for, as Go's reverse proxy does: most apps build URLs from it.
+        // By default the backend sees the Host the client asked for, as Go's reverse proxy does: most apps
+        // build URLs from it. Otherwise it sees its own address, and the client's Host in X-Forwarded-Host.
         HostAndPort authority = ctx.request().proxiedRequest().authority();
-        if (authority != null) {
+        if (preserveHost && authority != null) {
             ctx.request().setAuthority(authority);
         }
+    }
+
+    /** A request target in absolute form ("http://host/path") is sent to a backend as "/path" (RFC 9112 §3.2). */
+    static String originForm(String target) {
+        int scheme = target.indexOf("://");
+        if (target.startsWith("/") || scheme < 0) {
+            return target;
+        }
+        int path = target.indexOf('/', scheme + 3);
+        int query = target.indexOf('?', scheme + 3);
+        if (path < 0 || (query >= 0 && query < path)) {
+            return query < 0 ? "/" : "/" + target.substring(query);
+        }
+        return target.substring(path);
     }
 }

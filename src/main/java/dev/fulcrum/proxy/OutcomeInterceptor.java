@@ -14,6 +14,7 @@ import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
 
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -27,30 +28,68 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private final BackendOrigin origin;
     private final EventBus bus;
     private final Supplier<Routing> routing;
+    private final Exchanges exchanges;
 
-    OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing) {
+    OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing, Exchanges exchanges) {
         this.origin = origin;
         this.bus = bus;
         this.routing = routing;
+        this.exchanges = exchanges;
     }
 
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
+        exchanges.started();
         dropEmptyBody(ctx);
         return ctx.sendRequest().compose(response -> answered(ctx, response), error -> failed(ctx, error));
     }
 
     @Override
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
-        return ctx.sendResponse().andThen(done -> InFlight.release(ctx));
+        if (ctx.isWebSocket() && ctx.response().getStatusCode() == 101) {
+            // An open WebSocket is in flight until either side closes it; the proxy ties both ends together,
+            // so the backend connection closes when either does.
+            ctx.response().proxiedResponse().request().connection().closeHandler(closed -> {
+                InFlight.release(ctx);
+                exchanges.ended(true);
+            });
+            return ctx.sendResponse();
+        }
+        return ctx.sendResponse().andThen(done -> {
+            InFlight.release(ctx);
+            exchanges.ended(done.succeeded());
+        });
     }
 
-    private static Future<ProxyResponse> answered(ProxyContext ctx, ProxyResponse response) {
+    private Future<ProxyResponse> answered(ProxyContext ctx, ProxyResponse response) {
         Backend backend = InFlight.of(ctx);
+        if (!hasValidFraming(response)) {
+            response.release();
+            if (backend != null) {
+                countAgainst(backend, BackendFailure.MALFORMED_RESPONSE);
+            }
+            return Future.succeededFuture(errorResponse(ctx, BackendFailure.MALFORMED_RESPONSE));
+        }
         if (backend != null) {
             backend.exchangeSucceeded();
         }
         return Future.succeededFuture(response);
+    }
+
+    /**
+     * A response may only be chunked, or not: any other transfer coding cannot be re-framed for the client.
+     * "Chunked" in another case is legal and normalised, as vertx-http-proxy only knows the lower-case one.
+     */
+    private static boolean hasValidFraming(ProxyResponse response) {
+        List<String> codings = response.headers().getAll(HttpHeaders.TRANSFER_ENCODING);
+        if (codings.isEmpty()) {
+            return true;
+        }
+        if (codings.size() != 1 || !codings.get(0).equalsIgnoreCase("chunked")) {
+            return false;
+        }
+        response.headers().set(HttpHeaders.TRANSFER_ENCODING, HttpHeaders.CHUNKED);
+        return true;
     }
 
     private Future<ProxyResponse> failed(ProxyContext ctx, Throwable error) {

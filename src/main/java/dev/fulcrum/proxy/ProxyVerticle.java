@@ -2,6 +2,7 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Algorithms;
 import dev.fulcrum.balancer.BackendRegistry;
+import dev.fulcrum.config.ClientLimits;
 import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.ListenAddress;
@@ -15,21 +16,26 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.ProxyOptions;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * One HTTP listener and proxy per event loop. Its {@link Routing} is replaced on this event loop when a
- * health or config event arrives, so a selection never sees a half-updated view.
+ * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
+ * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
+ * on the way out): body limit, forwarding headers, outcome (selection, retry, accounting).
  */
 public final class ProxyVerticle extends VerticleBase {
 
-    /** How long requests in flight may take to finish when their listener or backend goes away. */
-    static final long DRAIN_SECONDS = 30;
+    private static final int SETTLE_POLLS = 100;
+    private static final long SETTLE_POLL_MILLIS = 10;
 
     private final BackendRegistry registry;
     private Routing routing;
+    private final Exchanges exchanges = new Exchanges();
     private BackendClients clients;
+    private ClientTimeouts timeouts;
     private HttpProxy proxy;
     private HttpServer server;
 
@@ -41,6 +47,7 @@ public final class ProxyVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         clients = new BackendClients(vertx);
+        timeouts = new ClientTimeouts(vertx, () -> routing.config().limits());
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> routeWith(routing.config()));
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 
@@ -49,12 +56,15 @@ public final class ProxyVerticle extends VerticleBase {
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
-                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current), true);
+                .addInterceptor(new RequestBodyLimit(current), false)
+                .addInterceptor(new Forwarding(current, exchanges::draining), true)
+                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
 
     @Override
     public Future<?> stop() {
+        timeouts.stop();
         return server.close().eventually(clients::closeAll);
     }
 
@@ -76,7 +86,7 @@ public final class ProxyVerticle extends VerticleBase {
         return onContext(() -> {
             HttpServer previous = server;
             server = next;
-            return previous.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
+            return previous.shutdown(routing.config().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
         });
     }
 
@@ -84,8 +94,47 @@ public final class ProxyVerticle extends VerticleBase {
         return onContext(next::close);
     }
 
+    /**
+     * Stops accepting connections, closes idle ones, and lets requests in flight finish within {@code timeout};
+     * their responses carry {@code Connection: close}. Completes once every exchange has ended, with how many
+     * finished and how many were cut off.
+     */
+    public Future<Drained> drain(Duration timeout) {
+        return onContext(() -> {
+            exchanges.drain();
+            return server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .compose(closed -> exchangesEnded(SETTLE_POLLS));
+        });
+    }
+
+    /** The listener closes as the last response is written; the exchange's own bookkeeping follows a moment later. */
+    private Future<Drained> exchangesEnded(int pollsLeft) {
+        if (exchanges.active() == 0 || pollsLeft == 0) {
+            return Future.succeededFuture(exchanges.drained());
+        }
+        return vertx.timer(SETTLE_POLL_MILLIS).compose(v -> exchangesEnded(pollsLeft - 1));
+    }
+
     private Future<HttpServer> listen(ListenAddress address) {
-        HttpServer created = vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true)).requestHandler(proxy);
+        ClientLimits limits = routing.config().limits();
+        // With h2c upgrades off, the connection handler runs when a connection is accepted, before its first
+        // byte is decoded: the framing decoder and the header timeout need that.
+        HttpServerOptions options = new HttpServerOptions()
+                .setTcpNoDelay(true)
+                .setHttp2ClearTextEnabled(false)
+                .setMaxHeaderSize(limits.maxHeaderSize())
+                .setMaxInitialLineLength(limits.maxUriLength());
+        HttpServer created = vertx.createHttpServer(options)
+                .connectionHandler(connection -> {
+                    StrictFraming.install(connection, options);
+                    timeouts.opened(connection);
+                })
+                .requestHandler(request -> {
+                    if (RequestFraming.admit(request)) {
+                        timeouts.requestArrived(request);
+                        proxy.handle(request);
+                    }
+                });
         int port = address.port();
         return created.listen(port == 0 ? -1 : port, address.host());
     }
@@ -94,7 +143,7 @@ public final class ProxyVerticle extends VerticleBase {
         boolean sameAlgorithm = config.algorithm().equals(routing.config().algorithm());
         routing = new Routing(config, registry.healthy(),
                 sameAlgorithm ? routing.balancer() : Algorithms.create(config.algorithm()));
-        clients.retainOnly(registry.all(), DRAIN_SECONDS);
+        clients.retainOnly(registry.all(), config.shutdownTimeout().toSeconds());
     }
 
     private <T> Future<T> onContext(Supplier<Future<T>> action) {

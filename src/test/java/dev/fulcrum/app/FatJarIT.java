@@ -3,6 +3,7 @@ package dev.fulcrum.app;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,13 +76,36 @@ class FatJarIT {
     }
 
     @Test
+    void sigtermDrainsTheRequestInFlightAndExitsZero(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend slow = TestBackend.start(vertx, "slow", req -> vertx.setTimer(1000, t -> req.response().end("done")));
+        int port = freePort();
+        Path config = Files.writeString(dir.resolve("config.json"), """
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "servers": ["%s"]}
+                """.formatted(port, freePort(), slow.url()));
+        Process fulcrum = launch(dir, "--config", config.toString());
+        Http http = new Http(vertx, port);
+        Await.until("the jar listens", Duration.ofSeconds(30), () -> !ReloadListenerTest.refuses(port));
+
+        Future<Http.Reply> inFlight = http.get("/");
+        Await.until("the request reached the backend", Duration.ofSeconds(5), () -> slow.requests() == 1);
+        new ProcessBuilder("kill", "-TERM", Long.toString(fulcrum.pid())).start().waitFor();
+
+        Await.until("new connections are refused", Duration.ofSeconds(5), () -> ReloadListenerTest.refuses(port));
+        assertEquals(new Http.Reply(200, "done"), inFlight.await());
+        assertTrue(fulcrum.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, fulcrum.exitValue());
+        String log = Files.readString(dir.resolve("stderr.log"));
+        assertTrue(log.contains("drained 1 request(s)"), log);
+    }
+
+    @Test
     void configMistakeExitsWithCode2AndOneLine(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("config.json"), "{\"servers\": [\"http://localhost:8081\"], \"listenPrt\": \":80\"}");
 
         Process fulcrum = launch(dir, "--config", config.toString());
 
         assertTrue(fulcrum.waitFor(30, TimeUnit.SECONDS));
-        String stderr = new String(fulcrum.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        String stderr = Files.readString(dir.resolve("stderr.log")).trim();
         assertEquals(2, fulcrum.exitValue());
         assertEquals(1, stderr.lines().count(), stderr);
         assertTrue(stderr.contains("listenPrt: unknown field"), stderr);
@@ -93,7 +116,9 @@ class FatJarIT {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", System.getProperty("fulcrum.jar")));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).directory(dir.toFile())
-                .redirectOutput(dir.resolve("stdout.log").toFile()).start();
+                .redirectOutput(dir.resolve("stdout.log").toFile())
+                .redirectError(dir.resolve("stderr.log").toFile())
+                .start();
         processes.add(process);
         return process;
     }

@@ -121,6 +121,55 @@ class ConfigParserTest {
     }
 
     @Test
+    void protocolAndLimitFieldsHaveDefaults() {
+        FulcrumConfig config = ConfigParser.parse("{\"servers\": [\"http://a:1\"]}");
+        assertEquals(FulcrumConfig.ForwardedHeaders.X_FORWARDED, config.forwardedHeaders());
+        assertTrue(config.preserveHost());
+        assertEquals(Duration.ZERO, config.shutdownDelay());
+        assertEquals(Duration.ofSeconds(30), config.shutdownTimeout());
+        ClientLimits limits = config.limits();
+        assertEquals(16 * 1024, limits.maxHeaderSize());
+        assertEquals(8 * 1024, limits.maxUriLength());
+        assertFalse(limits.limitsBody());
+        assertEquals(Duration.ofSeconds(60), limits.clientIdleTimeout());
+        assertEquals(Duration.ofSeconds(10), limits.requestHeaderTimeout());
+    }
+
+    @Test
+    void protocolAndLimitFieldsAreRead() {
+        FulcrumConfig config = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "forwardedHeaders": "both", "preserveHost": false,
+                 "shutdownDelay": "5s", "shutdownTimeout": "1m", "maxHeaderSize": "32KiB", "maxUriLength": 4096,
+                 "maxRequestBody": "10MiB", "clientIdleTimeout": "90s", "requestHeaderTimeout": "3s"}""");
+        assertEquals(FulcrumConfig.ForwardedHeaders.BOTH, config.forwardedHeaders());
+        assertFalse(config.preserveHost());
+        assertEquals(Duration.ofSeconds(5), config.shutdownDelay());
+        assertEquals(Duration.ofMinutes(1), config.shutdownTimeout());
+        assertEquals(new ClientLimits(32 * 1024, 4096, 10L * 1024 * 1024, Duration.ofSeconds(90), Duration.ofSeconds(3)),
+                config.limits());
+    }
+
+    @Test
+    void badForwardedHeadersModeIsNamed() {
+        assertError("forwardedHeaders: \"x-forwarded-for\" is not one of x-forwarded, forwarded, both, none",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"forwardedHeaders\": \"x-forwarded-for\"}"));
+    }
+
+    @Test
+    void badSizeIsNamed() {
+        assertError("maxHeaderSize: \"16kb\" is not a size",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxHeaderSize\": \"16kb\"}"));
+        assertError("maxHeaderSize: \"100\" is out of range (1024 to 1048576 bytes)",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxHeaderSize\": \"100\"}"));
+    }
+
+    @Test
+    void preserveHostMustBeABoolean() {
+        assertError("preserveHost: \"yes\" must be true or false",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"preserveHost\": \"yes\"}"));
+    }
+
+    @Test
     void unknownAlgorithmIsNamed() {
         assertError("algorithm: \"least-conn\" is not one of least-busy, round-robin",
                 () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"algorithm\": \"least-conn\"}"));

@@ -1,0 +1,93 @@
+package dev.fulcrum.proxy;
+
+import dev.fulcrum.config.ClientLimits;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Closes client connections that hold resources without using them: a new connection must deliver a request
+ * head within {@code requestHeaderTimeout} (slowloris), and a keep-alive connection may stay idle between
+ * requests for {@code clientIdleTimeout}. A connection with a request in progress is never cut, however slow
+ * its backend. One sweep per event loop checks the deadlines, so the request path only writes a number.
+ * (Vert.x's own idle timeout would also cut requests waiting on a slow backend, and has no header timeout.)
+ */
+final class ClientTimeouts {
+
+    private static final long MIN_SWEEP_MILLIS = 10;
+    private static final long MAX_SWEEP_MILLIS = 1000;
+
+    private static final class Client {
+        int activeRequests;
+        long deadlineNanos;
+    }
+
+    private final Vertx vertx;
+    private final Supplier<ClientLimits> limits;
+    private final Map<HttpConnection, Client> clients = new HashMap<>();
+    private boolean stopped;
+
+    ClientTimeouts(Vertx vertx, Supplier<ClientLimits> limits) {
+        this.vertx = vertx;
+        this.limits = limits;
+        scheduleSweep();
+    }
+
+    void opened(HttpConnection connection) {
+        Client client = new Client();
+        client.deadlineNanos = System.nanoTime() + limits.get().requestHeaderTimeout().toNanos();
+        clients.put(connection, client);
+        connection.closeHandler(closed -> clients.remove(connection));
+    }
+
+    void requestArrived(HttpServerRequest request) {
+        HttpConnection connection = request.connection();
+        if (request.canUpgradeToWebSocket()) {
+            // A WebSocket lives until either side closes it; it is no idle HTTP connection.
+            clients.remove(connection);
+            return;
+        }
+        Client client = clients.get(connection);
+        if (client == null) {
+            return;
+        }
+        client.activeRequests++;
+        request.response().endHandler(ended -> {
+            if (--client.activeRequests == 0) {
+                client.deadlineNanos = System.nanoTime() + limits.get().clientIdleTimeout().toNanos();
+            }
+        });
+    }
+
+    void stop() {
+        stopped = true;
+    }
+
+    private void scheduleSweep() {
+        ClientLimits now = limits.get();
+        long shortest = Math.min(now.clientIdleTimeout().toMillis(), now.requestHeaderTimeout().toMillis());
+        vertx.setTimer(Math.max(MIN_SWEEP_MILLIS, Math.min(MAX_SWEEP_MILLIS, shortest / 4)), id -> {
+            if (!stopped) {
+                sweep();
+                scheduleSweep();
+            }
+        });
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        for (Iterator<Map.Entry<HttpConnection, Client>> it = clients.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<HttpConnection, Client> entry = it.next();
+            Client client = entry.getValue();
+            if (client.activeRequests == 0 && now - client.deadlineNanos > 0) {
+                it.remove();
+                entry.getKey().close();
+            }
+        }
+    }
+}

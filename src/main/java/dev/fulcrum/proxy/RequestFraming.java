@@ -1,0 +1,79 @@
+package dev.fulcrum.proxy;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Refuses requests whose framing a backend could read differently from us (RFC 9112 §6.1, §6.3): the classic
+ * request-smuggling shapes. Netty already rejects a malformed request line, invalid header names or values
+ * and bad or repeated Content-Length values; {@link StrictFraming} rejects Content-Length with chunked on
+ * HTTP/1.1. This covers the rest: Transfer-Encoding on HTTP/1.0 (where Netty keeps both headers), any coding
+ * but a single "chunked", control characters in the target, and an empty header name. A refused request gets
+ * 400 and its connection is closed: whatever follows on it can no longer be trusted.
+ */
+final class RequestFraming {
+
+    /** How long a refused client may take to finish sending what it had started before it is cut off. */
+    private static final long CLOSE_GRACE_SECONDS = 5;
+
+    private RequestFraming() {
+    }
+
+    /** Returns true if the request may be forwarded; otherwise it has been answered 400 and closed. */
+    static boolean admit(HttpServerRequest request) {
+        MultiMap headers = request.headers();
+        List<String> codings = headers.getAll(HttpHeaders.TRANSFER_ENCODING);
+        if (!codings.isEmpty()) {
+            if (request.version() != HttpVersion.HTTP_1_1 || codings.size() != 1
+                    || !codings.get(0).equalsIgnoreCase("chunked") || headers.contains(HttpHeaders.CONTENT_LENGTH)) {
+                return reject(request);
+            }
+            // Legal in any case, but vertx-http-proxy only recognises the lower-case spelling.
+            headers.set(HttpHeaders.TRANSFER_ENCODING, HttpHeaders.CHUNKED);
+        }
+        if (hasControlCharacter(request.uri()) || headers.contains("")) {
+            return reject(request);
+        }
+        return true;
+    }
+
+    static boolean reject(HttpServerRequest request) {
+        return refuse(request, 400);
+    }
+
+    /** Answers {@code status} with an empty body and closes the connection once it is written. */
+    static boolean refuse(HttpServerRequest request, int status) {
+        closeAfterAnswer(request);
+        request.response()
+                .setStatusCode(status)
+                .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
+                .putHeader(HttpHeaders.CONTENT_LENGTH, "0")
+                .end();
+        return false;
+    }
+
+    /**
+     * No further request is read from this connection: whatever the client sent after this one (the rest of a
+     * body we refused, a smuggled request) is dropped, the answer is written, then the connection closes.
+     * Closing only once the answer is written would be too late: Vert.x would have answered a pipelined
+     * request in between.
+     */
+    static void closeAfterAnswer(HttpServerRequest request) {
+        request.connection().shutdown(CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private static boolean hasControlCharacter(String target) {
+        for (int i = 0; i < target.length(); i++) {
+            char c = target.charAt(i);
+            if (c <= 0x20 || c == 0x7f) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

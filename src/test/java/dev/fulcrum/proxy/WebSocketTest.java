@@ -1,0 +1,84 @@
+package dev.fulcrum.proxy;
+
+import dev.fulcrum.app.Fulcrum;
+import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.support.Await;
+import dev.fulcrum.support.Balancer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@ExtendWith(VertxExtension.class)
+class WebSocketTest {
+
+    static final Duration WAIT = Duration.ofSeconds(5);
+
+    private final AtomicReference<ServerWebSocket> backendSide = new AtomicReference<>();
+
+    private Fulcrum startWithEchoBackend(Vertx vertx) {
+        HttpServer echo = vertx.createHttpServer()
+                .webSocketHandler(ws -> {
+                    backendSide.set(ws);
+                    ws.handler(frame -> ws.write(frame.copy().appendString(" (echo)")));
+                })
+                .requestHandler(req -> req.response().end("probe ok"));
+        echo.listen(0, "127.0.0.1").await();
+        return Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + echo.actualPort()));
+    }
+
+    /** Opens a WebSocket through the balancer and returns it with the first echoed text. */
+    private static Future<WebSocket> open(Vertx vertx, int port, AtomicReference<String> echoed) {
+        Context context = vertx.getOrCreateContext();
+        Promise<WebSocket> opened = Promise.promise();
+        context.runOnContext(v -> {
+            WebSocketClient client = vertx.createWebSocketClient();
+            client.connect(port, "127.0.0.1", "/ws").onSuccess(ws -> {
+                ws.handler(frame -> echoed.set(frame.toString()));
+                ws.writeTextMessage("hello");
+            }).onComplete(opened);
+        });
+        return opened.future();
+    }
+
+    @Test
+    void framesFlowBothWaysAndAnOpenWebSocketCountsAsInFlightUntilTheClientCloses(Vertx vertx) {
+        Fulcrum fulcrum = startWithEchoBackend(vertx);
+        Backend backend = fulcrum.backends().all().get(0);
+        AtomicReference<String> echoed = new AtomicReference<>();
+
+        WebSocket ws = open(vertx, fulcrum.port(), echoed).await();
+
+        Await.until("the echo came back", WAIT, () -> "hello (echo)".equals(echoed.get()));
+        assertEquals(1, backend.inFlight(), "an open WebSocket is in flight");
+        ws.close().await();
+        Await.until("closing it gives the slot back", WAIT, () -> backend.inFlight() == 0);
+    }
+
+    @Test
+    void backendClosingTheWebSocketGivesTheSlotBackToo(Vertx vertx) {
+        Fulcrum fulcrum = startWithEchoBackend(vertx);
+        Backend backend = fulcrum.backends().all().get(0);
+        AtomicReference<String> echoed = new AtomicReference<>();
+        WebSocket ws = open(vertx, fulcrum.port(), echoed).await();
+        Await.until("the echo came back", WAIT, () -> echoed.get() != null);
+        assertEquals(1, backend.inFlight());
+
+        backendSide.get().close().await();
+
+        Await.until("the backend's close gives the slot back", WAIT, () -> backend.inFlight() == 0);
+        Await.until("and closes the client's side", WAIT, ws::isClosed);
+    }
+}
