@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.httpproxy.Body;
+import io.vertx.httpproxy.MediaType;
 import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
@@ -24,6 +25,8 @@ import java.util.function.Supplier;
  * backend error). Registered for WebSocket upgrades too, or an upgrade would never give its slot back.
  */
 final class OutcomeInterceptor implements ProxyInterceptor {
+
+    private static final MediaType PLAIN_TEXT = MediaType.parse("text/plain; charset=utf-8");
 
     private final BackendOrigin origin;
     private final EventBus bus;
@@ -167,7 +170,6 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private static ProxyResponse errorResponse(ProxyContext ctx, BackendFailure failure) {
         return ctx.request().release().response()
                 .setStatusCode(failure.status)
-                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .setBody(Body.body(Buffer.buffer(failure.message + "\n")));
+                .setBody(Body.body(Buffer.buffer(failure.message + "\n"), PLAIN_TEXT));
     }
 }

@@ -48,8 +48,12 @@ class FailureResponsesTest {
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(closing));
         closing.stop();
 
-        Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
+        Http http = new Http(vertx, fulcrum.port());
+        String contentType = http.on(client -> client.request(io.vertx.core.http.HttpMethod.GET, "/")
+                .compose(req -> req.send()).map(resp -> resp.getHeader("content-type"))).await();
+        Http.Reply reply = http.get("/").await();
 
+        assertEquals("text/plain;charset=utf-8", contentType);
         assertEquals(502, reply.status());
         assertEquals("backend refused the connection\n", reply.body());
     }
