@@ -4,9 +4,12 @@ import dev.fulcrum.balancer.Backend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -27,20 +30,27 @@ final class BackendClients {
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
     private static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
+    /** A backend's pool, and the request options for it, built once rather than per request. */
+    private record Pool(HttpClient client, RequestOptions options) {
+    }
+
     private final Vertx vertx;
-    private final Map<Backend, HttpClient> clients = new HashMap<>();
+    private final Map<Backend, Pool> pools = new HashMap<>();
 
     BackendClients(Vertx vertx) {
         this.vertx = vertx;
     }
 
-    HttpClient of(Backend backend) {
-        HttpClient client = clients.get(backend);
-        if (client == null) {
-            client = create(backend);
-            clients.put(backend, client);
+    /** Opens a request to {@code backend} on a pooled connection, connecting first if none is free. */
+    Future<HttpClientRequest> request(Backend backend, Duration connectTimeout) {
+        Pool pool = pools.get(backend);
+        long connectTimeoutMillis = connectTimeout.toMillis();
+        if (pool == null || pool.options().getConnectTimeout() != connectTimeoutMillis) {
+            RequestOptions options = new RequestOptions().setServer(backend.address()).setConnectTimeout(connectTimeoutMillis);
+            pool = new Pool(pool == null ? create(backend) : pool.client(), options);
+            pools.put(backend, pool);
         }
-        return client;
+        return pool.client().request(pool.options());
     }
 
     private HttpClient create(Backend backend) {
@@ -66,19 +76,19 @@ final class BackendClients {
     void retainOnly(Collection<Backend> configured, long drainSeconds) {
         Set<Backend> keep = Collections.newSetFromMap(new IdentityHashMap<>());
         keep.addAll(configured);
-        clients.entrySet().removeIf(entry -> {
+        pools.entrySet().removeIf(entry -> {
             if (keep.contains(entry.getKey())) {
                 return false;
             }
-            entry.getValue().shutdown(drainSeconds, TimeUnit.SECONDS);
+            entry.getValue().client().shutdown(drainSeconds, TimeUnit.SECONDS);
             return true;
         });
     }
 
     Future<Void> closeAll() {
         List<Future<Void>> closing = new ArrayList<>();
-        clients.values().forEach(client -> closing.add(client.shutdown(0, TimeUnit.SECONDS)));
-        clients.clear();
+        pools.values().forEach(pool -> closing.add(pool.client().shutdown(0, TimeUnit.SECONDS)));
+        pools.clear();
         return Future.join(closing).mapEmpty();
     }
 }

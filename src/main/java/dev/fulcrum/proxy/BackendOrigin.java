@@ -3,9 +3,7 @@ package dev.fulcrum.proxy;
 import dev.fulcrum.balancer.Backend;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.httpproxy.OriginRequestProvider;
 import io.vertx.httpproxy.ProxyContext;
@@ -20,68 +18,42 @@ import java.util.function.Supplier;
  */
 final class BackendOrigin implements OriginRequestProvider {
 
-    private static final String FAILED_BACKEND = "fulcrum.failedBackend";
-    private static final String TIMED_OUT = "fulcrum.timedOut";
     private static final Handler<Throwable> IGNORE = error -> { };
 
-    private final Vertx vertx;
     private final Supplier<Routing> routing;
     private final BackendClients clients;
+    private final ResponseDeadlines deadlines;
 
-    BackendOrigin(Vertx vertx, Supplier<Routing> routing, BackendClients clients) {
-        this.vertx = vertx;
+    BackendOrigin(Supplier<Routing> routing, BackendClients clients, ResponseDeadlines deadlines) {
         this.routing = routing;
         this.clients = clients;
+        this.deadlines = deadlines;
     }
 
     @Override
     public Future<HttpClientRequest> create(ProxyContext ctx) {
         Routing now = routing.get();
-        Backend backend = now.balancer().pick(candidates(ctx, now.healthy()));
+        Exchange exchange = Exchange.of(ctx);
+        Backend backend = now.balancer().pick(candidates(exchange, now.healthy()));
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());
         }
-        InFlight.take(ctx, backend);
+        exchange.take(backend);
         forwardTo(ctx, backend, now.config().preserveHost());
-        RequestOptions options = new RequestOptions()
-                .setServer(backend.address())
-                .setConnectTimeout(now.config().connectTimeout().toMillis());
-        long requestTimeout = now.config().requestTimeout().toMillis();
-        return clients.of(backend).request(options).map(request -> limitWait(ctx, request, requestTimeout));
+        return clients.request(backend, now.config().connectTimeout()).map(request -> {
+            // Failures reach the proxy through the response future; without a handler Vert.x also logs each
+            // one as SEVERE, which a client closing its connection early must not do.
+            request.exceptionHandler(IGNORE);
+            exchange.sent(request, deadlines.deadlineFromNow());
+            deadlines.watch(exchange);
+            return request;
+        });
     }
 
-    /** Marks the backend that just failed this exchange, so that the retry goes elsewhere. */
-    static void avoid(ProxyContext ctx, Backend failed) {
-        ctx.set(FAILED_BACKEND, failed);
-    }
-
-    static boolean retried(ProxyContext ctx) {
-        return ctx.get(FAILED_BACKEND, Backend.class) != null;
-    }
-
-    private static List<Backend> candidates(ProxyContext ctx, List<Backend> candidates) {
-        Backend failed = ctx.get(FAILED_BACKEND, Backend.class);
+    private static List<Backend> candidates(Exchange exchange, List<Backend> candidates) {
+        Backend failed = exchange.failedBackend();
         return failed == null ? candidates : candidates.stream().filter(b -> b != failed).toList();
     }
-
-    /** Whether the exchange failed because the backend sent no response headers within requestTimeout. */
-    static boolean timedOut(ProxyContext ctx) {
-        return ctx.get(TIMED_OUT, Boolean.class) != null;
-    }
-
-    private HttpClientRequest limitWait(ProxyContext ctx, HttpClientRequest request, long requestTimeoutMillis) {
-        // Failures reach the proxy through the response future; without a handler Vert.x also logs each one
-        // as SEVERE, which a client closing its connection early must not do.
-        request.exceptionHandler(IGNORE);
-        long timer = vertx.setTimer(requestTimeoutMillis, id -> {
-            // An HTTP/1 reset fails the response with a plain "stream reset": the flag keeps the real cause.
-            ctx.set(TIMED_OUT, Boolean.TRUE);
-            request.reset();
-        });
-        request.response().onComplete(done -> vertx.cancelTimer(timer));
-        return request;
-    }
-
     private static void forwardTo(ProxyContext ctx, Backend backend, boolean preserveHost) {
         String uri = originForm(ctx.request().proxiedRequest().uri());
         String prefix = backend.spec().pathPrefix();

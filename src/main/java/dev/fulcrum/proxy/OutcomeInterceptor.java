@@ -43,6 +43,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
         exchanges.started();
+        Exchange.begin(ctx);
         dropEmptyBody(ctx);
         return ctx.sendRequest().compose(response -> answered(ctx, response), error -> failed(ctx, error));
     }
@@ -52,20 +53,24 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         if (ctx.isWebSocket() && ctx.response().getStatusCode() == 101) {
             // An open WebSocket is in flight until either side closes it; the proxy ties both ends together,
             // so the backend connection closes when either does.
+            Exchange exchange = Exchange.of(ctx);
             ctx.response().proxiedResponse().request().connection().closeHandler(closed -> {
-                InFlight.release(ctx);
+                exchange.release();
                 exchanges.ended(true);
             });
             return ctx.sendResponse();
         }
+        Exchange exchange = Exchange.of(ctx);
         return ctx.sendResponse().andThen(done -> {
-            InFlight.release(ctx);
+            exchange.release();
             exchanges.ended(done.succeeded());
         });
     }
 
     private Future<ProxyResponse> answered(ProxyContext ctx, ProxyResponse response) {
-        Backend backend = InFlight.of(ctx);
+        Exchange exchange = Exchange.of(ctx);
+        exchange.answered();
+        Backend backend = exchange.backend();
         if (!hasValidFraming(response)) {
             response.release();
             if (backend != null) {
@@ -96,15 +101,17 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     }
 
     private Future<ProxyResponse> failed(ProxyContext ctx, Throwable error) {
-        BackendFailure failure = BackendOrigin.timedOut(ctx) ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
-        Backend backend = InFlight.of(ctx);
+        Exchange exchange = Exchange.of(ctx);
+        exchange.answered();
+        BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
+        Backend backend = exchange.backend();
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         if (backend != null && !clientGone) {
             countAgainst(backend, failure);
         }
-        if (backend != null && !clientGone && !BackendOrigin.retried(ctx) && safeToRetry(ctx, failure)) {
-            InFlight.release(ctx);
-            BackendOrigin.avoid(ctx, backend);
+        if (backend != null && !clientGone && !exchange.retried() && safeToRetry(ctx, failure)) {
+            exchange.release();
+            exchange.avoid(backend);
             return origin.create(ctx)
                     .compose(request -> ctx.request().send(request))
                     .compose(response -> answered(ctx, response), retryError -> retryError instanceof NoHealthyBackendException

@@ -36,6 +36,7 @@ public final class ProxyVerticle extends VerticleBase {
     private final Exchanges exchanges = new Exchanges();
     private BackendClients clients;
     private ClientTimeouts timeouts;
+    private ResponseDeadlines deadlines;
     private HttpProxy proxy;
     private HttpServer server;
 
@@ -52,7 +53,8 @@ public final class ProxyVerticle extends VerticleBase {
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 
         Supplier<Routing> current = () -> routing;
-        BackendOrigin origin = new BackendOrigin(vertx, current, clients);
+        deadlines = new ResponseDeadlines(vertx, () -> routing.config().requestTimeout());
+        BackendOrigin origin = new BackendOrigin(current, clients, deadlines);
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
@@ -65,6 +67,7 @@ public final class ProxyVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         timeouts.stop();
+        deadlines.stop();
         return server.close().eventually(clients::closeAll);
     }
 
