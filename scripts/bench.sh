@@ -18,7 +18,7 @@
 # Env overrides [defaults]: TARGETS ["direct nginx haproxy fulcrum"], DURATION [10] s, ROUNDS [3],
 # WARMUP_S [2], COOLDOWN_S [1], THREADS [1], CONNS [64], WRK_TIMEOUT [5s], PIN [1], LOAD_CPUS [0],
 # PROXY_CPUS [1], BODY_BYTES [100], BACKEND_WORKERS [1], FULCRUM_WARMUP_S [15],
-# FULCRUM_START_TIMEOUT [60] s, FULCRUM_JAVA_OPTS [-Xms64m -Xmx256m], OUT_DIR [/tmp/fulcrum-bench].
+# FULCRUM_START_TIMEOUT [60] s, FULCRUM_JAVA_OPTS [those of scripts/run.sh], OUT_DIR [/tmp/fulcrum-bench].
 # Ports used, all on 127.0.0.1: 19001-19003 backends, 19020 nginx, 19030 haproxy, 19040 fulcrum.
 # Every process the script starts is stopped when it exits (also on Ctrl-C).
 set -Eeuo pipefail
@@ -47,7 +47,7 @@ BODY_BYTES="${BODY_BYTES:-100}"      # backend response body size
 BACKEND_WORKERS="${BACKEND_WORKERS:-1}"
 FULCRUM_WARMUP_S="${FULCRUM_WARMUP_S:-15}"            # JIT warm-up run before the rounds
 FULCRUM_START_TIMEOUT="${FULCRUM_START_TIMEOUT:-60}"  # s until the first proxied 200
-FULCRUM_JAVA_OPTS="${FULCRUM_JAVA_OPTS:--Xms64m -Xmx256m}"  # same default as scripts/run.sh
+FULCRUM_JAVA_OPTS="${FULCRUM_JAVA_OPTS:-}"  # empty: the options scripts/run.sh uses (scripts/java-options.sh)
 FULCRUM_JAR="$REPO_DIR/target/fulcrum.jar"
 
 BACKEND_PORTS=(19001 19002 19003)
@@ -152,6 +152,7 @@ for t in $TARGETS; do [[ "$t" == direct ]] && continue; port_busy "${PORT[$t]}" 
 
 if has fulcrum; then
   scripts/build-if-stale.sh || die "building $FULCRUM_JAR failed"
+  FULCRUM_JAVA_OPTS="$(scripts/java-options.sh)" || die "preparing the JVM options failed"
   [[ -f "$FULCRUM_JAR" ]] || die "$FULCRUM_JAR not found after build"
 fi
 

@@ -29,7 +29,8 @@ for port in 8081 8082 8083; do
     done
 done
 
-java ${FULCRUM_JAVA_OPTS:--Xms64m -Xmx256m} -jar target/fulcrum.jar --config conf/config.json "$@" &
+# shellcheck disable=SC2046 # the options are words
+java $(scripts/java-options.sh) -jar target/fulcrum.jar --config conf/config.json "$@" &
 balancer=$!
 pids+=("$balancer")
 echo "balancer on http://localhost:8080 - try: for i in \$(seq 6); do curl -s localhost:8080; done" >&2

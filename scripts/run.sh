@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/build-if-stale.sh
 
-# A small, fixed heap keeps the footprint predictable; override with FULCRUM_JAVA_OPTS.
-exec java ${FULCRUM_JAVA_OPTS:--Xms64m -Xmx256m} -jar target/fulcrum.jar --config conf/config.json "$@"
+# shellcheck disable=SC2046 # the options are words
+exec java $(scripts/java-options.sh) -jar target/fulcrum.jar --config conf/config.json "$@"

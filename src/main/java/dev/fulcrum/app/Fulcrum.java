@@ -27,11 +27,12 @@ import java.util.logging.Logger;
 /**
  * A running balancer: the shared backend state, the verticles deployed around it, and the one place where a
  * new config snapshot is applied. The health checker starts first and finishes one probe round before the
- * proxies listen, so the first request already has a known healthy set.
+ * proxies listen, so the first request already has a known healthy set; the admin server starts alongside.
  */
 public final class Fulcrum implements ConfigWatcher.Target {
 
-    private static final Logger LOG = Logger.getLogger("fulcrum.config");
+    private static final Logger RELOAD_LOG = Logger.getLogger("fulcrum.config");
+    private static final Logger LOG = Logger.getLogger("fulcrum");
 
     private final Vertx vertx;
     private final BackendRegistry backends;
@@ -53,15 +54,23 @@ public final class Fulcrum implements ConfigWatcher.Target {
     public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
         Fulcrum fulcrum = new Fulcrum(vertx, config);
         fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get, fulcrum.shuttingDown::get);
-        return fulcrum.deploy(vertx.deployVerticle(new HealthCheckVerticle(config, fulcrum.backends)))
-                .compose(v -> fulcrum.deploy(vertx.deployVerticle(() -> {
-                    ProxyVerticle proxy = new ProxyVerticle(config, fulcrum.backends);
-                    fulcrum.proxies.add(proxy);
-                    return proxy;
-                }, new DeploymentOptions().setInstances(proxyInstances))).transform(bound -> naming(bound, "listenPort " + config.listen())))
-                .compose(v -> fulcrum.deploy(vertx.deployVerticle(fulcrum.admin)).transform(bound -> naming(bound, "adminPort " + config.admin())))
+        Future<Void> admin = fulcrum.deploy(vertx.deployVerticle(fulcrum.admin))
+                .transform(bound -> naming(bound, "adminPort " + config.admin()));
+        Future<Void> proxies = fulcrum.deploy(vertx.deployVerticle(new HealthCheckVerticle(config, fulcrum.backends)))
+                .compose(v -> fulcrum.deployProxies(proxyInstances));
+        return Future.all(admin, proxies)
                 .recover(error -> fulcrum.stop().transform(stopped -> Future.failedFuture(error)))
                 .map(fulcrum);
+    }
+
+    private Future<Void> deployProxies(int instances) {
+        FulcrumConfig first = config;
+        Future<String> deployed = vertx.deployVerticle(() -> {
+            ProxyVerticle proxy = new ProxyVerticle(first, backends);
+            proxies.add(proxy);
+            return proxy;
+        }, new DeploymentOptions().setInstances(instances));
+        return deploy(deployed).transform(bound -> naming(bound, "listenPort " + first.listen()));
     }
 
     /** Applies every valid edit of {@code file} from now on, checked every {@code configScanPeriod}. */
@@ -97,7 +106,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
             config = next;
             ReloadStatus applied = status.updateAndGet(ReloadStatus::applied);
             ConfigEvents.publish(vertx.eventBus(), next);
-            LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
+            RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
                     + ConfigChanges.describe(previous, next));
             return null;
         });

@@ -22,7 +22,9 @@ public final class Main {
 
     static final int EXIT_CANNOT_START = 1;
     static final int EXIT_USAGE = 2;
-    private static final String USAGE = "usage: fulcrum [--config PATH]   (default conf/config.json)";
+    private static final String USAGE = """
+            usage: fulcrum [--config PATH]   run with PATH (default conf/config.json)
+                   fulcrum --warm-up         run once on loopback and exit (to record a class-data archive)""";
 
     private Main() {
     }
@@ -49,7 +51,6 @@ public final class Main {
         Fulcrum fulcrum;
         try {
             fulcrum = Fulcrum.start(vertx, config, eventLoops)
-                    .compose(started -> started.watch(configPath).map(started))
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -59,6 +60,7 @@ public final class Main {
             return;
         }
         running.set(fulcrum);
+        fulcrum.watch(configPath);
         log.info(() -> "listening on " + config.listen().host() + ":" + fulcrum.port()
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
                 + config.algorithm() + " over " + config.servers().size() + " backend(s): "
@@ -123,6 +125,15 @@ public final class Main {
                         usageError("--config needs a path");
                     }
                     config = Path.of(args[++i]);
+                }
+                case "--warm-up" -> {
+                    try {
+                        WarmUp.run();
+                        System.exit(0);
+                    } catch (Exception e) {
+                        System.err.println("fulcrum: warm-up failed: " + e);
+                        System.exit(EXIT_CANNOT_START);
+                    }
                 }
                 case "--help", "-h" -> {
                     System.out.println(USAGE);

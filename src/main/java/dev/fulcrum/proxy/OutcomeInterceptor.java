@@ -114,11 +114,16 @@ final class OutcomeInterceptor implements ProxyInterceptor {
             exchange.avoid(backend);
             return origin.create(ctx)
                     .compose(request -> ctx.request().send(request))
-                    .compose(response -> answered(ctx, response), retryError -> retryError instanceof NoHealthyBackendException
-                            ? Future.succeededFuture(errorResponse(ctx, failure))
-                            : failed(ctx, retryError));
+                    .compose(response -> answered(ctx, response), retryError -> retryFailed(ctx, failure, retryError));
         }
         return Future.succeededFuture(errorResponse(ctx, failure));
+    }
+
+    /** With no other backend to try, the client hears about the first failure, the one that mattered. */
+    private Future<ProxyResponse> retryFailed(ProxyContext ctx, BackendFailure first, Throwable retryError) {
+        return retryError instanceof NoHealthyBackendException
+                ? Future.succeededFuture(errorResponse(ctx, first))
+                : failed(ctx, retryError);
     }
 
     /**

@@ -142,8 +142,9 @@ class ReloadFileWritesTest {
         };
         configLog.addHandler(capture);
         try {
-            file.rewriteInPlace(config);
-            file.rewriteInPlace(config.encode());
+            // Atomic writes: an in-place rewrite could be caught half-written, which is a change (refused).
+            file.renameReplace(config);
+            file.renameReplace(config.encode());
             Await.until("the whitespace-only edit was read", WAIT, () -> fulcrum.status().appliedAt() != null);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
             assertEquals(List.of(), logged.stream().map(LogRecord::getMessage).toList());

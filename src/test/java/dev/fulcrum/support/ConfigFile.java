@@ -78,9 +78,13 @@ public final class ConfigFile {
 
     /** Writes a temporary file and renames it over the config, as editors and most tools do. */
     public void renameReplace(JsonObject config) {
+        renameReplace(config.encodePrettily());
+    }
+
+    public void renameReplace(String text) {
         try {
             Path temp = dir.resolve(".config.json.swp" + versions.incrementAndGet());
-            Files.writeString(temp, config.encodePrettily(), StandardCharsets.UTF_8);
+            Files.writeString(temp, text, StandardCharsets.UTF_8);
             Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
