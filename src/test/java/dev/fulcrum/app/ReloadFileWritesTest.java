@@ -13,6 +13,8 @@ import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +22,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -33,35 +37,35 @@ class ReloadFileWritesTest {
 
     static final Duration WAIT = Duration.ofSeconds(5);
 
-    @Test
-    void kubernetesConfigMapSymlinkSwapApplies(Vertx vertx, @TempDir Path dir) {
-        TestBackend first = TestBackend.start(vertx, "first");
-        TestBackend second = TestBackend.start(vertx, "second");
-        JsonObject config = Balancer.config(first);
-        ConfigFile file = ConfigFile.configMap(dir, config);
-        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
-        Http http = new Http(vertx, fulcrum.port());
-        Traffic traffic = Traffic.start(http, 2);
+    /** How operators and their tools replace a config file. */
+    enum WriteStyle {
+        IN_PLACE_REWRITE(ConfigFile::plain, ConfigFile::rewriteInPlace),
+        EDITOR_RENAME_REPLACE(ConfigFile::plain, ConfigFile::renameReplace),
+        KUBERNETES_CONFIGMAP_SYMLINK_SWAP(ConfigFile::configMap, ConfigFile::swapConfigMap);
 
-        file.swapConfigMap(config.copy().put("servers", new JsonArray().add(second.url())));
+        final BiFunction<Path, JsonObject, ConfigFile> create;
+        final BiConsumer<ConfigFile, JsonObject> write;
 
-        Await.until("the swapped config applies", WAIT, () -> http.get("/").await().body().equals("second"));
-        traffic.stopAndAssertAllOk();
+        WriteStyle(BiFunction<Path, JsonObject, ConfigFile> create, BiConsumer<ConfigFile, JsonObject> write) {
+            this.create = create;
+            this.write = write;
+        }
     }
 
-    @Test
-    void editorRenameReplaceApplies(Vertx vertx, @TempDir Path dir) {
+    @ParameterizedTest
+    @EnumSource(WriteStyle.class)
+    void everyWayOfWritingTheFileApplies(WriteStyle style, Vertx vertx, @TempDir Path dir) {
         TestBackend first = TestBackend.start(vertx, "first");
         TestBackend second = TestBackend.start(vertx, "second");
         JsonObject config = Balancer.config(first);
-        ConfigFile file = ConfigFile.plain(dir, config);
+        ConfigFile file = style.create.apply(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
         Http http = new Http(vertx, fulcrum.port());
         Traffic traffic = Traffic.start(http, 2);
 
-        file.renameReplace(config.copy().put("servers", new JsonArray().add(second.url())));
+        style.write.accept(file, config.copy().put("servers", new JsonArray().add(second.url())));
 
-        Await.until("the renamed config applies", WAIT, () -> http.get("/").await().body().equals("second"));
+        Await.until("the new config applies", WAIT, () -> http.get("/").await().body().equals("second"));
         traffic.stopAndAssertAllOk();
     }
 
