@@ -49,7 +49,7 @@ class ReloadListenerTest {
         Future<Http.Reply> inFlight = old.get("/slow");
         Await.until("the slow request is in flight", WAIT, () -> backend.requests() == 1);
 
-        file.rewriteInPlace(config.copy().put("listenPort", "127.0.0.1:" + newPort));
+        file.renameReplace(config.copy().put("listenPort", "127.0.0.1:" + newPort));
         Await.until("the edit applied", WAIT, () -> fulcrum.status().generation() == 2);
 
         assertEquals(200, new Http(vertx, newPort).get("/").await().status());
@@ -67,7 +67,7 @@ class ReloadListenerTest {
         int port = fulcrum.port();
         TestBackend squatter = TestBackend.start(vertx, "squatter");
 
-        file.rewriteInPlace(config.copy().put("listenPort", "127.0.0.1:" + squatter.port()).put("requestTimeout", "5s"));
+        file.renameReplace(config.copy().put("listenPort", "127.0.0.1:" + squatter.port()).put("requestTimeout", "5s"));
         Await.until("the edit is refused", WAIT, () -> fulcrum.status().lastError() != null);
 
         String error = fulcrum.status().lastError();

@@ -45,7 +45,8 @@ class ReloadRefusalTest {
         Http admin = new Http(vertx, fulcrum.adminPort());
         Traffic traffic = Traffic.start(http, 2);
 
-        file.rewriteInPlace(badText);
+        // Written atomically: an in-place rewrite may first be seen empty, a refusal of its own.
+        file.renameReplace(badText);
         Await.until("the edit is refused", WAIT, () -> fulcrum.status().lastError() != null);
         assertTrue(fulcrum.status().lastError().contains(expectedError), fulcrum.status().lastError());
         assertEquals(1, fulcrum.status().generation());
@@ -54,7 +55,7 @@ class ReloadRefusalTest {
                 .getJsonArray("checks").getJsonObject(0).getJsonObject("data").getJsonObject("config");
         assertTrue(reported.getString("lastError").contains(expectedError), reported.encode());
 
-        file.rewriteInPlace(config.copy().put("servers", new JsonArray().add(after.url())));
+        file.renameReplace(config.copy().put("servers", new JsonArray().add(after.url())));
         Await.until("the next valid edit applies", WAIT, () -> fulcrum.status().generation() == 2);
         assertNull(fulcrum.status().lastError());
         assertEquals("after", http.get("/").await().body());
