@@ -111,11 +111,13 @@ class LiveReloadTest {
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
         Http http = new Http(vertx, fulcrum.port());
+        Traffic traffic = Traffic.start(new Http(vertx, fulcrum.port()), 2);
 
         file.rewriteInPlace(config.copy().put("algorithm", "round-robin").put("servers", new JsonArray()
                 .add(new JsonObject().put("url", heavy.url()).put("weight", 3))
                 .add(new JsonObject().put("url", light.url()).put("weight", 1))));
         Await.until("the edit applied", WAIT, () -> fulcrum.status().generation() == 2);
+        traffic.stopAndAssertAllOk();
 
         Map<String, Integer> picks = new HashMap<>();
         for (int i = 0; i < 400; i++) {
