@@ -69,7 +69,8 @@ class HealthCheckTest {
         TestBackend hanging = TestBackend.start(vertx, "hanging").probeHandler(req -> { });
         TestBackend steady = TestBackend.start(vertx, "steady");
         long started = System.nanoTime();
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(Balancer.config(hanging, steady)));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(hanging, steady)
+                .put("healthCheckInterval", "20ms").put("healthCheck", new JsonObject().put("timeout", "100ms")));
         Backend hangingState = fulcrum.backends().find(hanging.url()).orElseThrow();
 
         assertEquals(HealthState.UNHEALTHY, hangingState.health(), "the first round waited for the probe's timeout");
