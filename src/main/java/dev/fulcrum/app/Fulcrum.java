@@ -7,10 +7,12 @@ import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.ConfigWatcher;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
+import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.config.ReloadStatus;
 import dev.fulcrum.health.HealthCheckVerticle;
 import dev.fulcrum.proxy.Drained;
 import dev.fulcrum.proxy.ProxyVerticle;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -147,15 +149,15 @@ public final class Fulcrum implements ConfigWatcher.Target {
             if (adminMoves && adminBind.succeeded()) {
                 adminBind.result().close();
             }
-            String which = proxyBinds.stream().anyMatch(Future::failed)
-                    ? "listenPort " + next.listen() : "adminPort " + next.admin();
-            return Future.failedFuture(which + ": cannot bind: " + bound.cause().getMessage()
-                    + "; still serving on " + previous.listen());
+            boolean proxyFailed = proxyBinds.stream().anyMatch(Future::failed);
+            String which = proxyFailed ? "listenPort " + next.listen() : "adminPort " + next.admin();
+            ListenAddress kept = proxyFailed ? previous.listen() : previous.admin();
+            return Future.failedFuture(which + ": cannot bind: " + bound.cause().getMessage() + "; still serving on " + kept);
         });
     }
 
     /** A failure to listen says which address, since the error from the socket does not. */
-    private static Future<Void> naming(io.vertx.core.AsyncResult<Void> bound, String address) {
+    private static Future<Void> naming(AsyncResult<Void> bound, String address) {
         return bound.succeeded() ? Future.succeededFuture() : Future.failedFuture(address + ": " + bound.cause().getMessage());
     }
 

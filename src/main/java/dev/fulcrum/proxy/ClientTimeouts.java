@@ -27,15 +27,13 @@ final class ClientTimeouts {
         long deadlineNanos;
     }
 
-    private final Vertx vertx;
     private final Supplier<ClientLimits> limits;
     private final Map<HttpConnection, Client> clients = new HashMap<>();
-    private boolean stopped;
+    private final Sweeper sweeper;
 
     ClientTimeouts(Vertx vertx, Supplier<ClientLimits> limits) {
-        this.vertx = vertx;
         this.limits = limits;
-        scheduleSweep();
+        this.sweeper = Sweeper.start(vertx, this::shortestTimeoutMillis, 4, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 
     void opened(HttpConnection connection) {
@@ -65,18 +63,12 @@ final class ClientTimeouts {
     }
 
     void stop() {
-        stopped = true;
+        sweeper.stop();
     }
 
-    private void scheduleSweep() {
+    private long shortestTimeoutMillis() {
         ClientLimits now = limits.get();
-        long shortest = Math.min(now.clientIdleTimeout().toMillis(), now.requestHeaderTimeout().toMillis());
-        vertx.setTimer(Math.max(MIN_SWEEP_MILLIS, Math.min(MAX_SWEEP_MILLIS, shortest / 4)), id -> {
-            if (!stopped) {
-                sweep();
-                scheduleSweep();
-            }
-        });
+        return Math.min(now.clientIdleTimeout().toMillis(), now.requestHeaderTimeout().toMillis());
     }
 
     private void sweep() {

@@ -18,15 +18,13 @@ final class ResponseDeadlines {
     private static final long MIN_SWEEP_MILLIS = 5;
     private static final long MAX_SWEEP_MILLIS = 250;
 
-    private final Vertx vertx;
     private final Supplier<Duration> timeout;
     private final ArrayDeque<Exchange> pending = new ArrayDeque<>();
-    private boolean stopped;
+    private final Sweeper sweeper;
 
     ResponseDeadlines(Vertx vertx, Supplier<Duration> timeout) {
-        this.vertx = vertx;
         this.timeout = timeout;
-        scheduleSweep();
+        this.sweeper = Sweeper.start(vertx, () -> timeout.get().toMillis(), 10, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 
     long deadlineFromNow() {
@@ -38,17 +36,7 @@ final class ResponseDeadlines {
     }
 
     void stop() {
-        stopped = true;
-    }
-
-    private void scheduleSweep() {
-        long period = Math.max(MIN_SWEEP_MILLIS, Math.min(MAX_SWEEP_MILLIS, timeout.get().toMillis() / 10));
-        vertx.setTimer(period, id -> {
-            if (!stopped) {
-                sweep();
-                scheduleSweep();
-            }
-        });
+        sweeper.stop();
     }
 
     private void sweep() {

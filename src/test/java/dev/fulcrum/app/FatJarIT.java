@@ -2,6 +2,7 @@ package dev.fulcrum.app;
 
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,10 +38,11 @@ class FatJarIT {
     @Test
     void jarStartsWithAConfigFileAndProxies(Vertx vertx, @TempDir Path dir) throws Exception {
         TestBackend backend = TestBackend.start(vertx, "from-backend");
-        int port = freePort();
+        int[] ports = Ports.free(2);
+        int port = ports[0];
         Path config = Files.writeString(dir.resolve("config.json"), """
                 {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "healthCheckInterval": "1s", "servers": ["%s"]}
-                """.formatted(port, freePort(), backend.url()));
+                """.formatted(port, ports[1], backend.url()));
 
         Process fulcrum = launch(dir, "--config", config.toString());
         Http http = new Http(vertx, port);
@@ -56,11 +57,12 @@ class FatJarIT {
     void sighupReReadsTheConfigAtOnce(Vertx vertx, @TempDir Path dir) throws Exception {
         TestBackend first = TestBackend.start(vertx, "first");
         TestBackend second = TestBackend.start(vertx, "second");
-        int port = freePort();
+        int[] ports = Ports.free(2);
+        int port = ports[0];
         String config = """
                 {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "configScanPeriod": "1h", "servers": ["%s"]}
                 """;
-        int adminPort = freePort();
+        int adminPort = ports[1];
         Path file = Files.writeString(dir.resolve("config.json"), config.formatted(port, adminPort, first.url()));
         Process fulcrum = launch(dir, "--config", file.toString());
         Http http = new Http(vertx, port);
@@ -78,10 +80,11 @@ class FatJarIT {
     @Test
     void sigtermDrainsTheRequestInFlightAndExitsZero(Vertx vertx, @TempDir Path dir) throws Exception {
         TestBackend slow = TestBackend.start(vertx, "slow", req -> vertx.setTimer(1000, t -> req.response().end("done")));
-        int port = freePort();
+        int[] ports = Ports.free(2);
+        int port = ports[0];
         Path config = Files.writeString(dir.resolve("config.json"), """
                 {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "servers": ["%s"]}
-                """.formatted(port, freePort(), slow.url()));
+                """.formatted(port, ports[1], slow.url()));
         Process fulcrum = launch(dir, "--config", config.toString());
         Http http = new Http(vertx, port);
         Await.until("the jar listens", Duration.ofSeconds(30), () -> !ReloadListenerTest.refuses(port));
@@ -125,11 +128,5 @@ class FatJarIT {
 
     static String javaBinary() {
         return ProcessHandle.current().info().command().orElse("java");
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

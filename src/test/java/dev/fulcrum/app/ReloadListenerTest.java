@@ -4,6 +4,7 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,8 +40,9 @@ class ReloadListenerTest {
                 req.response().end("b");
             }
         });
-        int oldPort = freePort();
-        int newPort = freePort();
+        int[] ports = Ports.free(2);
+        int oldPort = ports[0];
+        int newPort = ports[1];
         JsonObject config = Balancer.config(backend).put("listenPort", "127.0.0.1:" + oldPort);
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
@@ -79,6 +80,24 @@ class ReloadListenerTest {
         assertFalse(refuses(port));
     }
 
+    @Test
+    void adminPortInUseRefusesTheReloadAndNamesIt(Vertx vertx, @TempDir Path dir) {
+        TestBackend backend = TestBackend.start(vertx, "b");
+        JsonObject config = Balancer.config(backend);
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        int adminPort = fulcrum.adminPort();
+        TestBackend squatter = TestBackend.start(vertx, "squatter");
+
+        file.renameReplace(config.copy().put("adminPort", "127.0.0.1:" + squatter.port()));
+        Await.until("the edit is refused", WAIT, () -> fulcrum.status().lastError() != null);
+
+        String error = fulcrum.status().lastError();
+        assertTrue(error.startsWith("adminPort 127.0.0.1:" + squatter.port() + ": cannot bind"), error);
+        assertTrue(error.endsWith("still serving on 127.0.0.1:0"), error);
+        assertEquals(200, new Http(vertx, adminPort).get("/health/live").await().status());
+    }
+
     static boolean refuses(int port) {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             return false;
@@ -89,9 +108,4 @@ class ReloadListenerTest {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }
