@@ -75,9 +75,12 @@ public final class Fulcrum implements ConfigWatcher.Target {
         return deploy(deployed).transform(bound -> naming(bound, "listenPort " + first.listen()));
     }
 
-    /** Applies every valid edit of {@code file} from now on, checked every {@code configScanPeriod}. */
-    public Future<Void> watch(Path file) {
-        watcher = new ConfigWatcher(file, config.configScanPeriod(), this);
+    /**
+     * Applies every valid edit of {@code file} from now on, checked every {@code configScanPeriod};
+     * {@code loadedText} is the text this balancer was started from.
+     */
+    public Future<Void> watch(Path file, String loadedText) {
+        watcher = new ConfigWatcher(file, loadedText, config.configScanPeriod(), this);
         return deploy(vertx.deployVerticle(watcher));
     }
 

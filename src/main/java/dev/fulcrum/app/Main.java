@@ -30,14 +30,15 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        RuntimeDefaults.apply(System.getProperties());
         Logging.configure();
-        // Two clock reads per event-loop task, kept only for metrics Fulcrum does not collect.
-        System.setProperty("vertx.disableContextTimings", "true");
         Logger log = Logger.getLogger("fulcrum");
         Path configPath = parseArguments(args);
+        String configText;
         FulcrumConfig config;
         try {
-            config = ConfigParser.load(configPath);
+            configText = ConfigParser.read(configPath);
+            config = ConfigParser.parse(configText);
         } catch (ConfigException e) {
             System.err.println("fulcrum: " + configPath + ": " + e.getMessage());
             System.exit(EXIT_USAGE);
@@ -45,7 +46,7 @@ public final class Main {
         }
 
         int eventLoops = Runtime.getRuntime().availableProcessors();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
+        Vertx vertx = Vertx.vertx(vertxOptions(eventLoops));
         AtomicReference<Fulcrum> running = new AtomicReference<>();
         handleSignals(vertx, running, configPath);
         Fulcrum fulcrum;
@@ -60,12 +61,17 @@ public final class Main {
             return;
         }
         running.set(fulcrum);
-        fulcrum.watch(configPath);
+        fulcrum.watch(configPath, configText);
         log.info(() -> "listening on " + config.listen().host() + ":" + fulcrum.port()
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
                 + config.algorithm() + " over " + config.servers().size() + " backend(s): "
                 + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "))
                 + " (" + eventLoops + " event loop(s), " + (vertx.isNativeTransportEnabled() ? "epoll" : "nio") + ")");
+    }
+
+    /** One event loop per core, on epoll where the platform has it. */
+    static VertxOptions vertxOptions(int eventLoops) {
+        return new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true);
     }
 
     /**

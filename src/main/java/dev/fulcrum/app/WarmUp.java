@@ -23,7 +23,7 @@ final class WarmUp {
     }
 
     static void run() throws Exception {
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = Vertx.vertx(Main.vertxOptions(1));
         try {
             HttpServer backend = vertx.createHttpServer().requestHandler(req -> req.response().end("warm"))
                     .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -34,13 +34,16 @@ public final class ConfigParser {
 
     /** Reads and parses a file; for startup, off any event loop. */
     public static FulcrumConfig load(Path file) {
-        String text;
+        return parse(read(file));
+    }
+
+    /** The text of a config file, off any event loop. */
+    public static String read(Path file) {
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ConfigException("cannot read the file: " + describeIo(e));
         }
-        return parse(text);
     }
 
     public static FulcrumConfig parse(String text) {

@@ -46,8 +46,10 @@ public final class ConfigWatcher extends VerticleBase {
     private boolean applying;
     private String lastReadError;
 
-    public ConfigWatcher(Path file, Duration scanPeriod, Target target) {
+    /** {@code loadedText} is the text the running config was parsed from: reading it again changes nothing. */
+    public ConfigWatcher(Path file, String loadedText, Duration scanPeriod, Target target) {
         this.file = file;
+        this.lastText = loadedText;
         this.scanPeriod = scanPeriod;
         this.target = target;
     }
@@ -80,8 +82,8 @@ public final class ConfigWatcher extends VerticleBase {
                     offer(json.getString(TEXT));
                 })
                 .exceptionHandler(this::cannotRead);
-        // The first read is normally the file already loaded, which applies as a no-op; if the file changed
-        // since, this is where the change lands.
+        // The first read is normally the text already loaded, which is skipped; if the file changed since, this
+        // is where the change lands.
         retriever.getConfig();
     }
 

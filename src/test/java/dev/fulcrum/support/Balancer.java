@@ -43,8 +43,9 @@ public final class Balancer {
 
     /** Starts from {@code file} and applies its edits, checked every 20 ms unless the config says otherwise. */
     public static Fulcrum startWatching(Vertx vertx, ConfigFile file) {
-        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.load(file.path()), 2).await();
-        fulcrum.watch(file.path()).await();
+        String text = ConfigParser.read(file.path());
+        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.parse(text), 2).await();
+        fulcrum.watch(file.path(), text).await();
         return fulcrum;
     }
 }
