@@ -31,7 +31,7 @@ public final class Main {
 
     public static void main(String[] args) {
         RuntimeDefaults.apply(System.getProperties());
-        Logging.configure();
+        LogFormat.install();
         Logger log = Logger.getLogger("fulcrum");
         Path configPath = parseArguments(args);
         String configText;

@@ -9,7 +9,7 @@ import java.util.Properties;
  */
 final class RuntimeDefaults {
 
-    static final Map<String, String> DEFAULTS = Map.of(
+    private static final Map<String, String> DEFAULTS = Map.of(
             // Netty 4.2 registers its allocator events with Flight Recorder on the first buffer it allocates,
             // which initialises JFR: about a third of a second before the first request on one core.
             "io.netty.jfr.enabled", "false",

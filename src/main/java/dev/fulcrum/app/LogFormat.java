@@ -7,7 +7,6 @@ import java.time.ZoneId;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
-import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
@@ -16,24 +15,23 @@ import java.util.logging.Logger;
  * trace if there is one. Written out by hand because {@code SimpleFormatter}'s first line costs about 85 ms
  * (String.format with date conversions initialises the locale machinery), all of it before the first request.
  */
-final class Logging extends Formatter {
+final class LogFormat extends Formatter {
 
     private final ZoneId zone;
 
-    Logging(ZoneId zone) {
+    LogFormat(ZoneId zone) {
         this.zone = zone;
     }
 
     /** Formats the console output, unless the operator brought a logging config of their own. */
-    static void configure() {
+    static void install() {
         if (System.getProperty("java.util.logging.config.file") != null
                 || System.getProperty("java.util.logging.config.class") != null) {
             return;
         }
-        LogManager.getLogManager();
         for (Handler handler : Logger.getLogger("").getHandlers()) {
             if (handler instanceof ConsoleHandler) {
-                handler.setFormatter(new Logging(ZoneId.systemDefault()));
+                handler.setFormatter(new LogFormat(ZoneId.systemDefault()));
             }
         }
     }
@@ -41,16 +39,13 @@ final class Logging extends Formatter {
     @Override
     public String format(LogRecord record) {
         LocalDateTime time = LocalDateTime.ofInstant(record.getInstant(), zone);
-        StringBuilder line = new StringBuilder(128)
-                .append(time.getYear()).append('-');
-        twoDigits(line, time.getMonthValue()).append('-');
-        twoDigits(line, time.getDayOfMonth()).append(' ');
-        twoDigits(line, time.getHour()).append(':');
-        twoDigits(line, time.getMinute()).append(':');
-        twoDigits(line, time.getSecond()).append('.');
-        int millis = time.getNano() / 1_000_000;
-        line.append((char) ('0' + millis / 100)).append((char) ('0' + millis / 10 % 10)).append((char) ('0' + millis % 10))
-                .append(' ');
+        StringBuilder line = new StringBuilder(128).append(time.getYear()).append('-');
+        digits(line, time.getMonthValue(), 2).append('-');
+        digits(line, time.getDayOfMonth(), 2).append(' ');
+        digits(line, time.getHour(), 2).append(':');
+        digits(line, time.getMinute(), 2).append(':');
+        digits(line, time.getSecond(), 2).append('.');
+        digits(line, time.getNano() / 1_000_000, 3).append(' ');
         String level = record.getLevel().getName();
         line.append(level).append(" ".repeat(Math.max(0, 7 - level.length())))
                 .append(" [").append(record.getLoggerName()).append("] ")
@@ -63,7 +58,11 @@ final class Logging extends Formatter {
         return line.toString();
     }
 
-    private static StringBuilder twoDigits(StringBuilder line, int value) {
-        return line.append((char) ('0' + value / 10)).append((char) ('0' + value % 10));
+    /** {@code value} zero-padded to {@code width} digits. */
+    private static StringBuilder digits(StringBuilder line, int value, int width) {
+        for (int power = (int) Math.pow(10, width - 1); power > 0; power /= 10) {
+            line.append((char) ('0' + value / power % 10));
+        }
+        return line;
     }
 }

@@ -10,9 +10,9 @@ import java.util.logging.LogRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class LoggingTest {
+class LogFormatTest {
 
-    private final Logging format = new Logging(ZoneOffset.ofHours(1));
+    private final LogFormat format = new LogFormat(ZoneOffset.ofHours(1));
 
     @Test
     void oneLineWithLocalTimeLevelAndLogger() {
