@@ -55,7 +55,8 @@ public final class HealthCheckVerticle extends VerticleBase {
     public Future<?> start() {
         // A new connection per probe: it checks that the backend accepts connections, and a keep-alive
         // connection closed by the backend could never fail a probe spuriously.
-        client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true),
+        client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
+                        .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES),
                 new PoolOptions().setHttp1MaxSize(1024));
         vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(PassiveFailure.ADDRESS,
                 message -> eject(PassiveFailure.fromJson(message.body())));

@@ -28,7 +28,6 @@ final class BackendClients {
 
     /** Vert.x pools 5 connections per origin by default: far too few for a balancer. */
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
-    private static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
     /** A backend's pool, and the request options for it, built once rather than per request. */
     private record Pool(HttpClient client, RequestOptions options) {
@@ -57,7 +56,7 @@ final class BackendClients {
         HttpClientOptions options = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setTcpNoDelay(true)
-                .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
+                .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES)
                 .setSsl(backend.spec().tls());
         return vertx.httpClientBuilder()
                 .with(options)

@@ -1,6 +1,7 @@
 package dev.fulcrum.proxy;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.DecoderException;
 
 import java.net.ConnectException;
 
@@ -38,6 +39,11 @@ enum BackendFailure {
         }
         if (error instanceof ConnectException) {
             return REFUSED;
+        }
+        // Netty's decoder reports a response it cannot parse (a bad status line, header or chunk size) with
+        // its own exceptions or, for a bad version or number, an IllegalArgumentException.
+        if (error instanceof DecoderException || error instanceof IllegalArgumentException) {
+            return MALFORMED_RESPONSE;
         }
         return BROKEN;
     }

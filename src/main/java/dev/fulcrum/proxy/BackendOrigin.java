@@ -4,6 +4,7 @@ import dev.fulcrum.balancer.Backend;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.httpproxy.OriginRequestProvider;
 import io.vertx.httpproxy.ProxyContext;
@@ -44,8 +45,15 @@ final class BackendOrigin implements OriginRequestProvider {
             // Failures reach the proxy through the response future; without a handler Vert.x also logs each
             // one as SEVERE, which a client closing its connection early must not do.
             request.exceptionHandler(IGNORE);
-            exchange.sent(request, deadlines.deadlineFromNow());
-            deadlines.watch(exchange);
+            exchange.sent(request);
+            HttpServerRequest client = ctx.request().proxiedRequest();
+            if (client.isEnded()) {
+                exchange.awaitResponse(request, deadlines);
+            } else {
+                // A backend cannot answer before it has the whole request: an upload's time is not its time.
+                client.end().onSuccess(received -> exchange.awaitResponse(request, deadlines));
+            }
+            Continue.ifExpected(ctx);
             return request;
         });
     }

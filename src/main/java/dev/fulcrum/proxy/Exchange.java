@@ -6,8 +6,8 @@ import io.vertx.httpproxy.ProxyContext;
 
 /**
  * One proxied request's own state, kept as a single context attribute: the backend whose in-flight slot it
- * holds, the backend that already failed it (a retry goes elsewhere), and its response deadline. Everything
- * here happens on the exchange's event loop, so plain fields suffice.
+ * holds, the backend that already failed it (a retry goes elsewhere), and the current attempt's wait for its
+ * response. Everything here happens on the exchange's event loop, so plain fields suffice.
  */
 final class Exchange {
 
@@ -16,8 +16,7 @@ final class Exchange {
     private Backend backend;
     private Backend failedBackend;
     private HttpClientRequest request;
-    private long deadlineNanos;
-    private boolean answered;
+    private ResponseDeadlines.Wait wait;
     private boolean timedOut;
 
     static Exchange begin(ProxyContext ctx) {
@@ -36,11 +35,20 @@ final class Exchange {
         backend = chosen;
     }
 
-    /** The request is open on the backend's connection and must be answered by {@code deadline}. */
-    void sent(HttpClientRequest sent, long deadline) {
+    /** A new attempt: the request is open on the backend's connection. */
+    void sent(HttpClientRequest sent) {
+        answered();
         request = sent;
-        deadlineNanos = deadline;
-        answered = false;
+    }
+
+    /**
+     * The client has sent the whole request of {@code attempt}: from now on its response is due within the timeout.
+     * Nothing happens if that attempt is over already (answered early, failed, or replaced by a retry).
+     */
+    void awaitResponse(HttpClientRequest attempt, ResponseDeadlines deadlines) {
+        if (attempt == request && wait == null) {
+            wait = deadlines.start(attempt, () -> timedOut = true);
+        }
     }
 
     Backend backend() {
@@ -56,13 +64,13 @@ final class Exchange {
         answered();
     }
 
-    /**
-     * The deadline no longer matters. The request is let go at once: the deadline queue keeps this object for
-     * up to a sweep period, and must not keep the whole exchange alive with it.
-     */
+    /** The current attempt is over (answered or failed): its deadline no longer matters. */
     void answered() {
-        answered = true;
         request = null;
+        if (wait != null) {
+            wait.cancel();
+            wait = null;
+        }
     }
 
     /** The backend failed this exchange; a retry must choose another. */
@@ -80,20 +88,5 @@ final class Exchange {
 
     boolean timedOut() {
         return timedOut;
-    }
-
-    /** Still waiting for response headers after the deadline: give up on the backend (504). */
-    boolean expireIfDue(long now) {
-        if (answered) {
-            return true;
-        }
-        if (now - deadlineNanos < 0) {
-            return false;
-        }
-        timedOut = true;
-        HttpClientRequest unanswered = request;
-        answered();
-        unanswered.reset();
-        return true;
     }
 }

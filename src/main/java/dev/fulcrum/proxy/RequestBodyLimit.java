@@ -36,6 +36,7 @@ final class RequestBodyLimit implements ProxyInterceptor {
         if (declared != null) {
             return Long.parseLong(declared) > limit ? Future.succeededFuture(tooLarge(ctx)) : ctx.sendRequest();
         }
+        Continue.ifExpected(ctx);
         return readUpTo(ctx, body.stream(), limit);
     }
 

@@ -1,25 +1,68 @@
 package dev.fulcrum.proxy;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientRequest;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.function.Supplier;
 
 /**
- * {@code requestTimeout} for every exchange of one event loop, without a timer per request: exchanges queue in
- * the order they were sent, which (with one timeout for all) is the order their deadlines fall due, and a
- * sweep a few times per timeout resets those still unanswered. A request costs a queue insertion instead of
- * scheduling and cancelling a timer. (After a reload shortens the timeout, a request may wait behind older
- * ones for up to the old timeout.)
+ * {@code requestTimeout} for every exchange of one event loop, without a timer per request. A wait starts once
+ * the client has sent its whole request (a slow upload is no slow backend), and waits queue in the order
+ * they started, which (with one timeout for all) is the order they fall due; a sweep a few times per timeout
+ * resets the requests still unanswered. A request costs a queue insertion instead of scheduling and cancelling
+ * a timer. (After a reload shortens the timeout, a request may wait behind older ones for up to the old one.)
  */
 final class ResponseDeadlines {
 
     private static final long MIN_SWEEP_MILLIS = 5;
     private static final long MAX_SWEEP_MILLIS = 250;
+    /** Answered waits behind an unanswered one are dropped once this many have piled up. */
+    private static final int COMPACT_ABOVE = 1024;
+
+    /** One request's wait for its response headers. */
+    static final class Wait {
+
+        private final long dueNanos;
+        private HttpClientRequest request;
+        private Runnable onTimeout;
+
+        private Wait(HttpClientRequest request, long dueNanos, Runnable onTimeout) {
+            this.request = request;
+            this.dueNanos = dueNanos;
+            this.onTimeout = onTimeout;
+        }
+
+        /** The response has arrived, or the request failed: let go of it at once (the queue may keep this). */
+        void cancel() {
+            request = null;
+            onTimeout = null;
+        }
+
+        private boolean done() {
+            return request == null;
+        }
+
+        /** Resets the request if it is still waiting at {@code now}; true once this wait is over. */
+        private boolean expireIfDue(long now) {
+            if (done()) {
+                return true;
+            }
+            if (now - dueNanos < 0) {
+                return false;
+            }
+            HttpClientRequest unanswered = request;
+            Runnable timedOut = onTimeout;
+            cancel();
+            timedOut.run();
+            unanswered.reset();
+            return true;
+        }
+    }
 
     private final Supplier<Duration> timeout;
-    private final ArrayDeque<Exchange> pending = new ArrayDeque<>();
+    private final ArrayDeque<Wait> pending = new ArrayDeque<>();
     private final Sweeper sweeper;
 
     ResponseDeadlines(Vertx vertx, Supplier<Duration> timeout) {
@@ -27,12 +70,11 @@ final class ResponseDeadlines {
         this.sweeper = Sweeper.start(vertx, () -> timeout.get().toMillis(), 10, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 
-    long deadlineFromNow() {
-        return System.nanoTime() + timeout.get().toNanos();
-    }
-
-    void watch(Exchange exchange) {
-        pending.addLast(exchange);
+    /** Starts the wait for {@code request}'s response; {@code onTimeout} runs just before it is reset. */
+    Wait start(HttpClientRequest request, Runnable onTimeout) {
+        Wait wait = new Wait(request, System.nanoTime() + timeout.get().toNanos(), onTimeout);
+        pending.addLast(wait);
+        return wait;
     }
 
     void stop() {
@@ -43,6 +85,11 @@ final class ResponseDeadlines {
         long now = System.nanoTime();
         while (!pending.isEmpty() && pending.peekFirst().expireIfDue(now)) {
             pending.pollFirst();
+        }
+        // One long wait at the head (a long poll, a slow report) would otherwise keep every answered wait
+        // behind it for up to a whole timeout: thousands per second.
+        if (pending.size() > COMPACT_ABOVE) {
+            pending.removeIf(Wait::done);
         }
     }
 }
