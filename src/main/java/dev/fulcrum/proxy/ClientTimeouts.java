@@ -44,13 +44,7 @@ final class ClientTimeouts {
     }
 
     void requestArrived(HttpServerRequest request) {
-        HttpConnection connection = request.connection();
-        if (request.canUpgradeToWebSocket()) {
-            // A WebSocket lives until either side closes it; it is no idle HTTP connection.
-            clients.remove(connection);
-            return;
-        }
-        Client client = clients.get(connection);
+        Client client = clients.get(request.connection());
         if (client == null) {
             return;
         }
@@ -60,6 +54,11 @@ final class ClientTimeouts {
                 client.deadlineNanos = System.nanoTime() + limits.get().clientIdleTimeout().toNanos();
             }
         });
+    }
+
+    /** The connection carries a WebSocket now, which lives until either side closes it. */
+    void upgraded(HttpConnection connection) {
+        clients.remove(connection);
     }
 
     void stop() {

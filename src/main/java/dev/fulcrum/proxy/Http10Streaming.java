@@ -1,0 +1,76 @@
+package dev.fulcrum.proxy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.httpproxy.Body;
+import io.vertx.httpproxy.ProxyContext;
+import io.vertx.httpproxy.ProxyInterceptor;
+import io.vertx.httpproxy.ProxyResponse;
+
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * HTTP/1.0 clients know no chunked coding, so a response of unknown length must be counted or end with the
+ * connection (RFC 9112 §6.3). vertx-http-proxy buffers the whole body to count it: a long stream (server-sent
+ * events, a large export) would grow in memory for as long as it runs. Here a body that ends within
+ * {@value #COUNTED_BYTES} bytes is still sent with its length (the connection may stay open); a longer one is
+ * passed on as it arrives and the connection closes after it, as NGINX does. Seen last on the way out, after
+ * the other interceptors have shaped the headers.
+ */
+final class Http10Streaming implements ProxyInterceptor {
+
+    static final int COUNTED_BYTES = 64 * 1024;
+
+    @Override
+    public Future<Void> handleProxyResponse(ProxyContext ctx) {
+        HttpServerRequest client = ctx.request().proxiedRequest();
+        ProxyResponse response = ctx.response();
+        Body body = response.getBody();
+        if (client.version() != HttpVersion.HTTP_1_0 || body == null || body.length() >= 0
+                || !mayHaveBody(client.method(), response.getStatusCode())) {
+            return ctx.sendResponse();
+        }
+        HttpServerResponse out = client.response().setStatusCode(response.getStatusCode());
+        if (response.getStatusMessage() != null) {
+            out.setStatusMessage(response.getStatusMessage());
+        }
+        response.headers().forEach((name, value) -> {
+            if (!HttpHeaders.TRANSFER_ENCODING.toString().equalsIgnoreCase(name)) {
+                out.headers().add(name, value);
+            }
+        });
+        out.putHeader(HttpHeaders.DATE, DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
+        return countOrStream(body.stream(), out, client);
+    }
+
+    private static Future<Void> countOrStream(ReadStream<Buffer> stream, HttpServerResponse out, HttpServerRequest client) {
+        Promise<Void> sent = Promise.promise();
+        Buffer counted = Buffer.buffer();
+        stream.exceptionHandler(sent::tryFail);
+        stream.endHandler(end -> out.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(counted.length()))
+                .end(counted).onComplete(sent));
+        stream.handler(chunk -> {
+            counted.appendBuffer(chunk);
+            if (counted.length() > COUNTED_BYTES) {
+                stream.pause();
+                out.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).write(counted);
+                stream.pipeTo(out).andThen(done -> client.connection().close()).onComplete(sent);
+            }
+        });
+        stream.resume();
+        return sent.future();
+    }
+
+    private static boolean mayHaveBody(HttpMethod method, int status) {
+        return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
+    }
+}
