@@ -89,11 +89,14 @@ class RequestPathEdgeCasesTest {
 
         for (boolean reset : new boolean[]{false, true}) {
             long before = received.get();
+            int requestsBefore = backend.requests();
             Socket socket = connect(fulcrum.port());
             socket.getOutputStream().write(("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + (4 * 1024 * 1024)
                     + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().write(part);
-            Await.until("the backend receives part of the body", WAIT, () -> received.get() > before);
+            // The previous upload's last bytes may still be arriving: wait for this request itself.
+            Await.until("the backend receives part of the body", WAIT,
+                    () -> backend.requests() > requestsBefore && received.get() > before);
             if (reset) {
                 socket.setSoLinger(true, 0);
             }
