@@ -99,7 +99,16 @@ public final class Fulcrum implements ConfigWatcher.Target {
      */
     @Override
     public Future<Void> apply(FulcrumConfig next) {
+        if (shuttingDown.get()) {
+            // A new listener now would accept connections the drain has stopped accepting.
+            return Future.failedFuture("shutting down: edits are no longer applied");
+        }
         FulcrumConfig previous = config;
+        if (next.limits().maxHeaderSize() != previous.limits().maxHeaderSize()
+                || next.limits().maxUriLength() != previous.limits().maxUriLength()) {
+            // The HTTP decoder of every open connection was sized when the listener opened.
+            return Future.failedFuture("maxHeaderSize and maxUriLength cannot change while Fulcrum runs: restart it to apply them");
+        }
         if (next.equals(previous)) {
             status.updateAndGet(ReloadStatus::unchanged);
             return Future.succeededFuture();

@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +44,15 @@ public final class ConfigParser {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
+            throw new ConfigException("cannot read the file: " + describeIo(e));
+        }
+    }
+
+    /** The text of a config file read as bytes, judged as {@link #read} judges a file. */
+    public static String text(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
             throw new ConfigException("cannot read the file: " + describeIo(e));
         }
     }
@@ -107,7 +118,10 @@ public final class ConfigParser {
 
     private static long size(JsonFields root, String field, String fallback, long min, long max) {
         Object value = root.raw(field);
-        String text = value instanceof Number number ? Long.toString(number.longValue()) : root.string(field, fallback);
+        if (value instanceof Number) {
+            return root.wholeNumber(field, value, min, max, " bytes");
+        }
+        String text = root.string(field, fallback);
         long bytes = root.parsed(field, text, ByteSize::parse);
         if (bytes < min || bytes > max) {
             throw new ConfigException(field + ": " + Values.quote(text) + " is out of range (" + min + " to " + max + " bytes)");
@@ -200,7 +214,8 @@ public final class ConfigParser {
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         String prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
-        String identity = scheme.toLowerCase() + "://" + uri.getRawAuthority().toLowerCase() + prefix;
+        // One server, one identity: "http://h", "http://H:80" and "http://h:080" are the same backend.
+        String identity = scheme.toLowerCase() + "://" + uri.getHost().toLowerCase() + ":" + port + prefix;
         return new ServerSpec(identity, tls, host, port, prefix, weight);
     }
 
@@ -214,9 +229,17 @@ public final class ConfigParser {
         }
         Object root;
         try (JsonParser parser = STRICT_JSON.createParser(text)) {
-            root = JacksonCodec.fromParser(parser, Object.class);
-        } catch (DecodeException e) {
-            throw invalidJson(e.getCause() == null ? e : e.getCause());
+            try {
+                root = JacksonCodec.fromParser(parser, Object.class);
+            } catch (DecodeException e) {
+                if (e.getCause() != null) {
+                    throw invalidJson(e.getCause());
+                }
+                // Vert.x reports text after the closing brace without a location; the parser stands on it.
+                JsonLocation at = parser.currentTokenLocation();
+                throw new ConfigException("invalid JSON at line " + at.getLineNr() + ", column " + at.getColumnNr()
+                        + ": there is more after the end of the config object");
+            }
         } catch (IOException e) {
             throw invalidJson(e);
         }

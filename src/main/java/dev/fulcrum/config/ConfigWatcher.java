@@ -66,22 +66,40 @@ public final class ConfigWatcher extends VerticleBase {
         return retriever.close();
     }
 
-    /** Re-reads the file now (SIGHUP); an unchanged file changes nothing. */
+    /**
+     * Re-reads the file now (SIGHUP) and offers its text again even if it has not changed: an edit refused for
+     * a reason outside the file (a port in use) applies once that reason is gone.
+     */
     public void rescan() {
-        context.runOnContext(v -> retriever.getConfig());
+        context.runOnContext(v -> {
+            lastText = null;
+            retriever.getConfig();
+        });
     }
 
     private void watch() {
+        // The bytes, not a string: vertx-config would decode with replacement characters where startup refuses.
         ConfigStoreOptions store = new ConfigStoreOptions().setType("file").setFormat("raw")
-                .setConfig(new JsonObject().put("path", file.toString()).put("raw.key", TEXT));
+                .setConfig(new JsonObject().put("path", file.toString()).put("raw.key", TEXT).put("raw.type", "binary"));
         retriever = ConfigRetriever.create(vertx,
                 new ConfigRetrieverOptions().setScanPeriod(scanPeriod.toMillis()).addStore(store));
         retriever.configStream()
                 .handler(json -> {
-                    lastReadError = null;
-                    offer(json.getString(TEXT));
+                    if (lastReadError != null) {
+                        // Readable again, perhaps unchanged: offered again, so the refusal is cleared.
+                        lastReadError = null;
+                        lastText = null;
+                    }
+                    offer(json.getBinary(TEXT));
                 })
                 .exceptionHandler(this::cannotRead);
+        // A periodic scan reports only changes, and a file put back as it was is none: while the file cannot
+        // be read, every scan also asks for the whole config, which is reported whatever it is.
+        retriever.setBeforeScanHandler(scan -> {
+            if (lastReadError != null) {
+                retriever.getConfig();
+            }
+        });
         // The first read is normally the text already loaded, which is skipped; if the file changed since, this
         // is where the change lands.
         retriever.getConfig();
@@ -93,9 +111,20 @@ public final class ConfigWatcher extends VerticleBase {
                         ? "no such file" : error.getMessage());
         if (!reason.equals(lastReadError)) {
             lastReadError = reason;
-            LOG.warning("config reload refused, keeping the last good config: " + reason);
-            target.refused(reason);
+            refuse(reason, reason);
         }
+    }
+
+    private void offer(byte[] bytes) {
+        String text;
+        try {
+            text = ConfigParser.text(bytes);
+        } catch (ConfigException e) {
+            lastText = null;
+            refuse(file + ": " + e.getMessage(), e.getMessage());
+            return;
+        }
+        offer(text);
     }
 
     private void offer(String text) {
@@ -111,17 +140,13 @@ public final class ConfigWatcher extends VerticleBase {
         try {
             next = ConfigParser.parse(text);
         } catch (ConfigException e) {
-            LOG.warning("config reload refused, keeping the last good config: " + file + ": " + e.getMessage());
-            target.refused(e.getMessage());
+            refuse(file + ": " + e.getMessage(), e.getMessage());
             return;
         }
         applying = true;
         target.apply(next)
                 .onSuccess(v -> rescheduleScans(next.configScanPeriod()))
-                .onFailure(error -> {
-                    LOG.warning("config reload refused, keeping the last good config: " + error.getMessage());
-                    target.refused(error.getMessage());
-                })
+                .onFailure(error -> refuse(error.getMessage(), error.getMessage()))
                 .onComplete(done -> {
                     applying = false;
                     String waiting = pendingText;
@@ -130,6 +155,11 @@ public final class ConfigWatcher extends VerticleBase {
                         offer(waiting);
                     }
                 });
+    }
+
+    private void refuse(String logged, String reason) {
+        LOG.warning("config reload refused, keeping the last good config: " + logged);
+        target.refused(reason);
     }
 
     private void rescheduleScans(Duration next) {

@@ -3,6 +3,8 @@ package dev.fulcrum.config;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -53,15 +55,36 @@ final class JsonFields {
         if (!has(field)) {
             return fallback;
         }
-        Object value = json.getValue(field);
-        if (!(value instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())) {
-            throw wrongType(field, value, "a whole number");
+        return (int) wholeNumber(field, json.getValue(field), min, max, "");
+    }
+
+    /**
+     * A JSON number that is whole and within {@code min}..{@code max}, judged exactly: a huge number must not
+     * wrap around into range, nor a fraction be cut to one.
+     */
+    long wholeNumber(String field, Object value, long min, long max, String unit) {
+        BigDecimal exact = exact(value);
+        if (exact == null || exact.stripTrailingZeros().scale() > 0) {
+            throw wrongType(field, value, unit.isEmpty() ? "a whole number" : "a whole number of" + unit);
         }
-        long whole = number.longValue();
-        if (whole < min || whole > max) {
-            throw new ConfigException(path(field) + ": " + whole + " is out of range (" + min + "-" + max + ")");
+        if (exact.compareTo(BigDecimal.valueOf(min)) < 0 || exact.compareTo(BigDecimal.valueOf(max)) > 0) {
+            throw new ConfigException(path(field) + ": " + exact.toPlainString() + " is out of range (" + min + " to " + max + unit + ")");
         }
-        return (int) whole;
+        return exact.longValueExact();
+    }
+
+    private static BigDecimal exact(Object value) {
+        if (value instanceof BigDecimal decimal) {
+            return decimal;
+        }
+        if (value instanceof BigInteger integer) {
+            return new BigDecimal(integer);
+        }
+        if (value instanceof Double || value instanceof Float) {
+            double number = ((Number) value).doubleValue();
+            return Double.isFinite(number) ? BigDecimal.valueOf(number) : null;
+        }
+        return value instanceof Number number ? BigDecimal.valueOf(number.longValue()) : null;
     }
 
     boolean bool(String field, boolean fallback) {
@@ -83,10 +106,14 @@ final class JsonFields {
         return parsed(field, text, GoDuration::parse);
     }
 
+    /** A timeout or period: timers tick in milliseconds, so anything shorter would mean zero. */
     Duration positiveDuration(String field, Duration fallback) {
         Duration duration = duration(field, fallback);
         if (duration.isZero() || duration.isNegative()) {
             throw new ConfigException(path(field) + ": " + Values.quote(json.getValue(field)) + " must be greater than zero");
+        }
+        if (duration.compareTo(Duration.ofMillis(1)) < 0) {
+            throw new ConfigException(path(field) + ": " + Values.quote(json.getValue(field)) + " must be at least 1ms");
         }
         return duration;
     }

@@ -69,17 +69,17 @@ final class BackendClients {
 
     /**
      * Closes the pools of backends no longer configured. {@code shutdown} lets the requests still in flight on
-     * them finish (up to {@code drainSeconds}) before the connections close; no new request can reach them,
-     * since they are in no routing view any more.
+     * them finish (up to {@code drain}) before the connections close; no new request can reach them, since
+     * they are in no routing view any more.
      */
-    void retainOnly(Collection<Backend> configured, long drainSeconds) {
+    void retainOnly(Collection<Backend> configured, Duration drain) {
         Set<Backend> keep = Collections.newSetFromMap(new IdentityHashMap<>());
         keep.addAll(configured);
         pools.entrySet().removeIf(entry -> {
             if (keep.contains(entry.getKey())) {
                 return false;
             }
-            entry.getValue().client().shutdown(drainSeconds, TimeUnit.SECONDS);
+            entry.getValue().client().shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
             return true;
         });
     }

@@ -149,7 +149,7 @@ public final class ProxyVerticle extends VerticleBase {
         boolean sameAlgorithm = config.algorithm().equals(routing.config().algorithm());
         routing = new Routing(config, registry.healthy(),
                 sameAlgorithm ? routing.balancer() : Algorithms.create(config.algorithm()));
-        clients.retainOnly(registry.all(), config.shutdownTimeout().toSeconds());
+        clients.retainOnly(registry.all(), config.shutdownTimeout());
     }
 
     private <T> Future<T> onContext(Supplier<Future<T>> action) {

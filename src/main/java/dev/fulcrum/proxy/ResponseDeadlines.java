@@ -12,7 +12,8 @@ import java.util.function.Supplier;
  * the client has sent its whole request (a slow upload is no slow backend), and waits queue in the order
  * they started, which (with one timeout for all) is the order they fall due; a sweep a few times per timeout
  * resets the requests still unanswered. A request costs a queue insertion instead of scheduling and cancelling
- * a timer. (After a reload shortens the timeout, a request may wait behind older ones for up to the old one.)
+ * a timer. After a reload shortens the timeout the order no longer holds, and sweeps look at every wait until
+ * it does again.
  */
 final class ResponseDeadlines {
 
@@ -64,6 +65,9 @@ final class ResponseDeadlines {
     private final Supplier<Duration> timeout;
     private final ArrayDeque<Wait> pending = new ArrayDeque<>();
     private final Sweeper sweeper;
+    /** The latest due time queued, and whether a wait queued since falls due before it. */
+    private long latestDue;
+    private boolean outOfOrder;
 
     ResponseDeadlines(Vertx vertx, Supplier<Duration> timeout) {
         this.timeout = timeout;
@@ -73,6 +77,11 @@ final class ResponseDeadlines {
     /** Starts the wait for {@code request}'s response; {@code onTimeout} runs just before it is reset. */
     Wait start(HttpClientRequest request, Runnable onTimeout) {
         Wait wait = new Wait(request, System.nanoTime() + timeout.get().toNanos(), onTimeout);
+        if (pending.isEmpty() || wait.dueNanos - latestDue >= 0) {
+            latestDue = wait.dueNanos;
+        } else {
+            outOfOrder = true;
+        }
         pending.addLast(wait);
         return wait;
     }
@@ -81,8 +90,24 @@ final class ResponseDeadlines {
         sweeper.stop();
     }
 
+    private boolean inDueOrder() {
+        Wait previous = null;
+        for (Wait wait : pending) {
+            if (previous != null && wait.dueNanos - previous.dueNanos < 0) {
+                return false;
+            }
+            previous = wait;
+        }
+        return true;
+    }
+
     private void sweep() {
         long now = System.nanoTime();
+        if (outOfOrder) {
+            pending.removeIf(wait -> wait.expireIfDue(now));
+            outOfOrder = !inDueOrder();
+            return;
+        }
         while (!pending.isEmpty() && pending.peekFirst().expireIfDue(now)) {
             pending.pollFirst();
         }

@@ -324,6 +324,50 @@ class ConfigParserTest {
         assertEquals(0, error.getStackTrace().length);
     }
 
+    @Test
+    void sameServerWrittenWithItsDefaultPortOrLeadingZerosIsRefused() {
+        assertError("servers[1]: \"http://a:80\" is listed twice (also servers[0])",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a\", \"http://A:80\"]}"));
+        assertError("servers[1]: \"http://a:8081\" is listed twice (also servers[0])",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:8081\", \"http://a:08081\"]}"));
+    }
+
+    @Test
+    void hugeAndFractionalNumbersAreRefusedNotWrappedOrCut() {
+        assertError("servers[0].weight: 18446744073709551617 is out of range (1 to 1000000)",
+                () -> ConfigParser.parse("{\"servers\": [{\"url\": \"http://a:1\", \"weight\": 18446744073709551617}]}"));
+        assertError("consecutiveFailures: -18446744073709551615 is out of range",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"consecutiveFailures\": -18446744073709551615}"));
+        assertError("maxRequestBody: 18446744073709551716 is out of range",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxRequestBody\": 18446744073709551716}"));
+        assertError("maxRequestBody: 1.5 must be a whole number of bytes",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxRequestBody\": 1.5}"));
+        assertEquals(2048, ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxHeaderSize\": 2048.0}").limits().maxHeaderSize());
+    }
+
+    @Test
+    void timeoutsAndPeriodsShorterThanAMillisecondAreRefused() {
+        assertError("healthCheck.timeout: \"900us\" must be at least 1ms",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"healthCheck\": {\"timeout\": \"900us\"}}"));
+        assertError("configScanPeriod: \"500us\" must be at least 1ms",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"configScanPeriod\": \"500us\"}"));
+        assertError("healthCheckInterval: \"999999ns\" must be at least 1ms",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"healthCheckInterval\": \"999999ns\"}"));
+    }
+
+    @Test
+    void textAfterTheConfigObjectIsRefusedWithItsPlace() {
+        assertError("invalid JSON at line 2, column 1: there is more after the end of the config object",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"]}\n{\"servers\": [\"http://b:1\"]}"));
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreRefusedAsAtStartup() {
+        assertError("cannot read the file: it is not UTF-8 text",
+                () -> ConfigParser.text(new byte[] {'{', (byte) 0xFF, '}'}));
+        assertEquals("{\"a\": \"é\"}", ConfigParser.text("{\"a\": \"é\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     static void assertError(String expectedPart, org.junit.jupiter.api.function.Executable parse) {
         ConfigException error = assertThrows(ConfigException.class, parse);
         assertTrue(error.getMessage().contains(expectedPart),
