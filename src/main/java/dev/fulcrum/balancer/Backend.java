@@ -15,7 +15,6 @@ public final class Backend {
     /** The most response header bytes Fulcrum takes from a backend: the proxy and the health checker alike. */
     public static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
-
     private final ServerSpec spec;
     private final SocketAddress address;
     private final AtomicInteger inFlight = new AtomicInteger();

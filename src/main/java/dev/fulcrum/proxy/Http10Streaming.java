@@ -3,12 +3,12 @@ package dev.fulcrum.proxy;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.streams.ReadStream;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
@@ -28,7 +28,7 @@ import java.time.format.DateTimeFormatter;
  */
 final class Http10Streaming implements ProxyInterceptor {
 
-    static final int COUNTED_BYTES = 64 * 1024;
+    private static final int COUNTED_BYTES = 64 * 1024;
 
     @Override
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
