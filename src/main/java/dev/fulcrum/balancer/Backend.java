@@ -4,6 +4,7 @@ import dev.fulcrum.config.ServerSpec;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The live state of one backend, shared by every event loop: created once per server URL and kept across
@@ -15,6 +16,10 @@ public final class Backend {
     /** The most response header bytes Fulcrum takes from a backend: the proxy and the health checker alike. */
     public static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
+    private static final AtomicLong INSTANCES = new AtomicLong();
+
+    /** Tells this backend from one re-added later under the same URL. */
+    private final long instance = INSTANCES.incrementAndGet();
     private final ServerSpec spec;
     private final SocketAddress address;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -32,6 +37,10 @@ public final class Backend {
 
     public String url() {
         return spec.url();
+    }
+
+    public long instance() {
+        return instance;
     }
 
     /** The server as first configured; host, port, path prefix and TLS all follow from the URL, its identity. */
@@ -88,7 +97,11 @@ public final class Backend {
         return health;
     }
 
+    /** A new health state starts a new run of failures: a readmitted backend gets the whole consecutiveFailures. */
     public void health(HealthState state) {
+        if (state != health) {
+            consecutiveFailures.set(0);
+        }
         health = state;
     }
 

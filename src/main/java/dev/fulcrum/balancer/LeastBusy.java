@@ -4,9 +4,10 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * The backend with the fewest requests in flight for its weight. Small pools are scanned exactly, and ties among the least
- * busy are taken in turn, so that equal backends share the load instead of the first one getting it all. Large pools use the power of
- * two choices (as Envoy's LEAST_REQUEST and HAProxy's {@code random(2)} do): two random distinct candidates,
+ * The backend with the fewest requests in flight for its weight. Small pools are scanned exactly, and a tie among the
+ * least busy goes to one of them at random, so that equal backends share the load instead of the first one getting it
+ * all. (Taking ties in turn was biased: with picks that overlap, the tied set changes from pick to pick, and a shared
+ * turn counter fell into a 1:2:3 split.) Large pools use the power of two choices (as Envoy's LEAST_REQUEST and HAProxy's {@code random(2)} do): two random distinct candidates,
  * the less busy wins, in constant time.
  */
 public final class LeastBusy implements LoadBalancer {
@@ -16,7 +17,6 @@ public final class LeastBusy implements LoadBalancer {
 
     private final RandomGenerator random;
     private final int[] tied = new int[EXACT_SCAN_LIMIT];
-    private int cursor;
 
     public LeastBusy(RandomGenerator random) {
         this.random = random;
@@ -55,7 +55,7 @@ public final class LeastBusy implements LoadBalancer {
                 tied[ties++] = i;
             }
         }
-        return candidates.get(tied[Math.floorMod(cursor++, ties)]);
+        return candidates.get(tied[ties == 1 ? 0 : random.nextInt(ties)]);
     }
 
     private Backend twoChoices(List<Backend> candidates, int size) {

@@ -6,6 +6,11 @@ package dev.fulcrum.config;
  */
 public record ServerSpec(String url, boolean tls, String host, int port, String pathPrefix, int weight) {
 
+    /** The host as a Host header names it: an IPv6 address in brackets (RFC 3986 §3.2.2). */
+    public String hostHeader() {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
     @Override
     public String toString() {
         return url;

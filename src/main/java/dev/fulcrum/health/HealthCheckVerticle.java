@@ -128,7 +128,7 @@ public final class HealthCheckVerticle extends VerticleBase {
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.GET)
                 .setServer(backend.address())
-                .setHost(backend.spec().host())
+                .setHost(backend.spec().hostHeader())
                 .setPort(backend.spec().port())
                 .setSsl(backend.spec().tls())
                 .setURI(uri)
@@ -171,7 +171,7 @@ public final class HealthCheckVerticle extends VerticleBase {
     }
 
     private void eject(PassiveFailure failure) {
-        registry.find(failure.backend()).ifPresent(backend -> {
+        registry.find(failure.backend()).filter(backend -> backend.instance() == failure.instance()).ifPresent(backend -> {
             HealthTracker tracker = trackers.get(backend);
             backend.lastFailure(failure.reason());
             if (tracker != null && tracker.ejected() != null) {

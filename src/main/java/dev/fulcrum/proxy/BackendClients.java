@@ -45,7 +45,10 @@ final class BackendClients {
         Pool pool = pools.get(backend);
         long connectTimeoutMillis = connectTimeout.toMillis();
         if (pool == null || pool.options().getConnectTimeout() != connectTimeoutMillis) {
-            RequestOptions options = new RequestOptions().setServer(backend.address()).setConnectTimeout(connectTimeoutMillis);
+            // The server is the address; host and port are what the Host header names when the client's is not kept.
+            RequestOptions options = new RequestOptions().setServer(backend.address())
+                    .setHost(backend.spec().hostHeader()).setPort(backend.spec().port())
+                    .setConnectTimeout(connectTimeoutMillis);
             pool = new Pool(pool == null ? create(backend) : pool.client(), options);
             pools.put(backend, pool);
         }

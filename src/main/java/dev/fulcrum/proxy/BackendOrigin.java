@@ -40,8 +40,17 @@ final class BackendOrigin implements OriginRequestProvider {
             return Future.failedFuture(new NoHealthyBackendException());
         }
         exchange.take(backend);
-        forwardTo(ctx, backend, now.config().preserveHost());
+        ctx.request().setURI(backendTarget(ctx, backend));
+        boolean preserveHost = now.config().preserveHost();
         return clients.request(backend, now.config().connectTimeout()).map(request -> {
+            // By default the backend sees the host the client asked for, as Go's reverse proxy does: most apps
+            // build URLs from it. Otherwise it sees its own address, and the client's in X-Forwarded-Host.
+            // Set here rather than through the proxy, which would also overwrite X-Forwarded-Host with the
+            // Host header when an absolute-form target names another host.
+            HostAndPort authority = ClientAuthority.of(ctx.request().proxiedRequest());
+            if (preserveHost && authority != null) {
+                request.authority(authority);
+            }
             // Failures reach the proxy through the response future; without a handler Vert.x also logs each
             // one as SEVERE, which a client closing its connection early must not do.
             request.exceptionHandler(IGNORE);
@@ -62,16 +71,11 @@ final class BackendOrigin implements OriginRequestProvider {
         Backend failed = exchange.failedBackend();
         return failed == null ? candidates : candidates.stream().filter(b -> b != failed).toList();
     }
-    private static void forwardTo(ProxyContext ctx, Backend backend, boolean preserveHost) {
+
+    private static String backendTarget(ProxyContext ctx, Backend backend) {
         String uri = originForm(ctx.request().proxiedRequest().uri());
         String prefix = backend.spec().pathPrefix();
-        ctx.request().setURI(prefix.isEmpty() || !uri.startsWith("/") ? uri : prefix + uri);
-        // By default the backend sees the Host the client asked for, as Go's reverse proxy does: most apps
-        // build URLs from it. Otherwise it sees its own address, and the client's Host in X-Forwarded-Host.
-        HostAndPort authority = ctx.request().proxiedRequest().authority();
-        if (preserveHost && authority != null) {
-            ctx.request().setAuthority(authority);
-        }
+        return prefix.isEmpty() || !uri.startsWith("/") ? uri : prefix + uri;
     }
 
     /** A request target in absolute form ("http://host/path") is sent to a backend as "/path" (RFC 9112 §3.2). */

@@ -105,13 +105,15 @@ final class Forwarding implements ProxyInterceptor {
         }
         String clientAddress = client.remoteAddress().hostAddress();
         String proto = client.isSSL() ? "https" : "http";
-        HostAndPort host = client.authority();
+        HostAndPort host = ClientAuthority.of(client);
         if (mode.xForwarded()) {
             headers.set(X_FORWARDED_FOR, appended(headers, X_FORWARDED_FOR, clientAddress));
             headers.set(X_FORWARDED_PROTO, proto);
             headers.set(X_FORWARDED_PORT, Integer.toString(client.localAddress().port()));
             if (host != null) {
                 headers.set(X_FORWARDED_HOST, host.toString());
+            } else {
+                headers.remove(X_FORWARDED_HOST); // an HTTP/1.0 request without Host: never the client's own
             }
         }
         if (mode.forwarded()) {

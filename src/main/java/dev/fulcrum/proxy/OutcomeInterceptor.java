@@ -143,7 +143,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     }
 
     private void eject(Backend backend, String reason) {
-        bus.send(PassiveFailure.ADDRESS, new PassiveFailure(backend.url(), reason).toJson());
+        bus.send(PassiveFailure.ADDRESS, new PassiveFailure(backend.url(), backend.instance(), reason).toJson());
     }
 
     /**

@@ -39,6 +39,11 @@ final class RequestFraming {
         if (hasControlCharacter(request.uri()) || headers.contains("")) {
             return reject(request);
         }
+        // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one valid Host (or an absolute target naming one).
+        List<String> hosts = headers.getAll(HttpHeaders.HOST);
+        if (hosts.size() > 1 || (request.version() == HttpVersion.HTTP_1_1 && ClientAuthority.of(request) == null)) {
+            return reject(request);
+        }
         return true;
     }
 
