@@ -19,7 +19,7 @@
 # WARMUP_S [2], COOLDOWN_S [1], THREADS [1], CONNS [64], WRK_TIMEOUT [5s], PIN [1], LOAD_CPUS [0],
 # PROXY_CPUS [1], BODY_BYTES [100], BACKEND_WORKERS [1], FULCRUM_WARMUP_S [15],
 # FULCRUM_START_TIMEOUT [60] s, FULCRUM_JAVA_OPTS [those of scripts/run.sh], OUT_DIR [/tmp/fulcrum-bench].
-# Ports used, all on 127.0.0.1: 19001-19003 backends, 19020 nginx, 19030 haproxy, 19040 fulcrum.
+# Ports used, all on 127.0.0.1: 19001-19003 backends, 19020 nginx, 19030 haproxy, 19040 fulcrum (19041 its admin).
 # Every process the script starts is stopped when it exits (also on Ctrl-C).
 set -Eeuo pipefail
 export LC_ALL=C
@@ -52,6 +52,7 @@ FULCRUM_JAR="$REPO_DIR/target/fulcrum.jar"
 
 BACKEND_PORTS=(19001 19002 19003)
 declare -A PORT=([direct]=19001 [nginx]=19020 [haproxy]=19030 [fulcrum]=19040)
+FULCRUM_ADMIN_PORT=19041
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -149,6 +150,7 @@ if [[ "$PIN" == 1 ]]; then
 fi
 for p in "${BACKEND_PORTS[@]}"; do port_busy "$p" && die "port $p already in use"; done
 for t in $TARGETS; do [[ "$t" == direct ]] && continue; port_busy "${PORT[$t]}" && die "port ${PORT[$t]} ($t) already in use"; done
+if has fulcrum && port_busy "$FULCRUM_ADMIN_PORT"; then die "port $FULCRUM_ADMIN_PORT (fulcrum's admin port) already in use"; fi
 
 if has fulcrum; then
   scripts/build-if-stale.sh || die "building $FULCRUM_JAR failed"
@@ -270,7 +272,7 @@ EOF
 } >"$RUN_DIR/haproxy.cfg"
 
 cat >"$RUN_DIR/fulcrum.json" <<EOF
-{"listenPort": "127.0.0.1:${PORT[fulcrum]}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]}
+{"listenPort": "127.0.0.1:${PORT[fulcrum]}", "adminPort": "127.0.0.1:${FULCRUM_ADMIN_PORT}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]}
 EOF
 
 # ---------------- start everything ----------------

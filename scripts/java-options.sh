@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prints the JVM options Fulcrum runs with (run.sh, demo.sh, bench.sh), recording the class-data archive
-# target/fulcrum.jsa first when it is missing or older than the jar. FULCRUM_JAVA_OPTS replaces them all.
+# first when it is missing or older than the jar. The archive belongs to one JVM build, so its name carries
+# the java version in use. Where target/ is not writable, Fulcrum runs without one. FULCRUM_JAVA_OPTS
+# replaces all the options.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,12 +12,14 @@ if [[ -n ${FULCRUM_JAVA_OPTS:-} ]]; then
 fi
 # A small fixed heap keeps the footprint predictable; the balancer allocates little that lives.
 options="-Xms64m -Xmx256m"
-archive=target/fulcrum.jsa
-if [[ ! -f $archive || $archive -ot target/fulcrum.jar ]]; then
+runtime="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p' | tr -c 'A-Za-z0-9.\n' '-')"
+archive="target/fulcrum-${runtime:-java}.jsa"
+if [[ ! -f $archive || $archive -ot target/fulcrum.jar ]] && [[ -w target ]]; then
     echo "recording class data for a faster start (once per build) ..." >&2
-    java $options -XX:ArchiveClassesAtExit=$archive -jar target/fulcrum.jar --warm-up >/dev/null 2>&1 || rm -f $archive
+    java $options -XX:ArchiveClassesAtExit="$archive" -jar target/fulcrum.jar --warm-up >/dev/null 2>&1 \
+        || rm -f "$archive" 2>/dev/null || true
 fi
-if [[ -f $archive ]]; then
+if [[ -f $archive && ! $archive -ot target/fulcrum.jar ]]; then
     options="$options -XX:SharedArchiveFile=$archive -Xshare:auto"
 fi
 echo "$options"

@@ -50,12 +50,15 @@ public final class Main {
         AtomicReference<Fulcrum> running = new AtomicReference<>();
         handleSignals(vertx, running, configPath);
         Fulcrum fulcrum;
+        // Starting waits for the first probe of every backend, which may take up to the probe timeout.
+        long startSeconds = 30 + config.healthCheck().timeout().toSeconds();
         try {
             fulcrum = Fulcrum.start(vertx, config, eventLoops)
-                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    .toCompletionStage().toCompletableFuture().get(startSeconds, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            System.err.println("fulcrum: cannot start: " + cause.getMessage());
+            System.err.println("fulcrum: cannot start: " + (cause instanceof java.util.concurrent.TimeoutException
+                    ? "not listening after " + startSeconds + " s" : cause.getMessage()));
             vertx.close();
             System.exit(EXIT_CANNOT_START);
             return;
