@@ -56,7 +56,8 @@ final class BackendOrigin implements OriginRequestProvider {
             request.exceptionHandler(IGNORE);
             exchange.sent(request);
             HttpServerRequest client = ctx.request().proxiedRequest();
-            if (client.isEnded()) {
+            if (client.isEnded() || ctx.isWebSocket()) {
+                // A WebSocket handshake has no body; the connection becomes the socket, not a request stream.
                 exchange.awaitResponse(request, deadlines);
             } else {
                 // A backend cannot answer before it has the whole request: an upload's time is not its time.
