@@ -96,6 +96,11 @@ public final class ProxyVerticle extends VerticleBase {
         });
     }
 
+    /** Completes once everything already queued on this verticle's event loop (a config event, a switch) has run. */
+    public Future<Void> settled() {
+        return onContext(Future::succeededFuture);
+    }
+
     public Future<Void> abandon(HttpServer next) {
         return onContext(next::close);
     }
