@@ -117,13 +117,13 @@ public final class Fulcrum implements ConfigWatcher.Target {
             backends.update(next.servers());
             return ConfigEvents.probeNewServers(vertx.eventBus(), next);
         }).compose(v -> {
-            config = next;
             ConfigEvents.publish(vertx.eventBus(), next);
             // Each proxy takes the snapshot (and a new listener) on its own event loop: the edit counts as
             // applied once all of them serve from it, so that readiness never reports what is not served yet.
             return Future.all(proxies.stream().map(ProxyVerticle::settled).toList());
         }).map(v -> {
             ReloadStatus applied = status.updateAndGet(ReloadStatus::applied);
+            config = next;
             RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
                     + ConfigChanges.describe(previous, next));
             return null;
