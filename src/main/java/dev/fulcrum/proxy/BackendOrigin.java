@@ -42,12 +42,13 @@ final class BackendOrigin implements OriginRequestProvider {
         exchange.take(backend);
         ctx.request().setURI(backendTarget(ctx, backend));
         boolean preserveHost = now.config().preserveHost();
+        HttpServerRequest client = ctx.request().proxiedRequest();
         return clients.request(backend, now.config().connectTimeout()).map(request -> {
             // By default the backend sees the host the client asked for, as Go's reverse proxy does: most apps
             // build URLs from it. Otherwise it sees its own address, and the client's in X-Forwarded-Host.
             // Set here rather than through the proxy, which would also overwrite X-Forwarded-Host with the
             // Host header when an absolute-form target names another host.
-            HostAndPort authority = ClientAuthority.of(ctx.request().proxiedRequest());
+            HostAndPort authority = ClientAuthority.of(client);
             if (preserveHost && authority != null) {
                 request.authority(authority);
             }
@@ -55,7 +56,6 @@ final class BackendOrigin implements OriginRequestProvider {
             // one as SEVERE, which a client closing its connection early must not do.
             request.exceptionHandler(IGNORE);
             exchange.sent(request);
-            HttpServerRequest client = ctx.request().proxiedRequest();
             if (client.isEnded() || ctx.isWebSocket()) {
                 // A WebSocket handshake has no body; the connection becomes the socket, not a request stream.
                 exchange.awaitResponse(request, deadlines);
