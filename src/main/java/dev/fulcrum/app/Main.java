@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
@@ -57,7 +58,7 @@ public final class Main {
                     .toCompletionStage().toCompletableFuture().get(startSeconds, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            System.err.println("fulcrum: cannot start: " + (cause instanceof java.util.concurrent.TimeoutException
+            System.err.println("fulcrum: cannot start: " + (cause instanceof TimeoutException
                     ? "not listening after " + startSeconds + " s" : cause.getMessage()));
             vertx.close();
             System.exit(EXIT_CANNOT_START);
@@ -130,7 +131,7 @@ public final class Main {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config", "-c" -> {
-                    if (i + 1 == args.length) {
+                    if (i + 1 == args.length || args[i + 1].isBlank()) {
                         usageError("--config needs a path");
                     }
                     config = Path.of(args[++i]);

@@ -115,6 +115,16 @@ class FatJarIT {
         assertFalse(stderr.contains("Exception"), stderr);
     }
 
+    @Test
+    void emptyConfigPathIsAUsageMistake(@TempDir Path dir) throws Exception {
+        Process fulcrum = launch(dir, "--config", "");
+
+        assertTrue(fulcrum.waitFor(30, TimeUnit.SECONDS));
+        String stderr = Files.readString(dir.resolve("stderr.log"));
+        assertEquals(2, fulcrum.exitValue());
+        assertTrue(stderr.startsWith("fulcrum: --config needs a path"), stderr);
+    }
+
     private Process launch(Path dir, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", System.getProperty("fulcrum.jar")));
         command.addAll(List.of(args));
