@@ -1,5 +1,6 @@
 package dev.fulcrum.app;
 
+import dev.fulcrum.config.BackendTls;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.ServerSpec;
@@ -33,7 +34,12 @@ final class ConfigChanges {
             if (Objects.equals(before, after)) {
                 continue;
             }
-            if (before instanceof Record nestedBefore) {
+            if (field.getName().equals("caCertificates")) {
+                // Certificates are not for a log line; a new path is listed on its own, a re-read file here.
+                if (Objects.equals(((BackendTls) previous).caFile(), ((BackendTls) next).caFile())) {
+                    changes.add(prefix + "caFile " + ((BackendTls) next).caFile() + " re-read: new certificates");
+                }
+            } else if (before instanceof Record nestedBefore) {
                 compare(name + ".", nestedBefore, (Record) after, changes);
             } else if (name.equals("servers")) {
                 changes.add("servers " + serverChanges(((FulcrumConfig) previous).servers(), ((FulcrumConfig) next).servers()));
@@ -44,6 +50,9 @@ final class ConfigChanges {
     }
 
     private static String show(Object value) {
+        if (value == null) {
+            return "(none)";
+        }
         return value instanceof Duration duration ? GoDuration.format(duration) : String.valueOf(value);
     }
 

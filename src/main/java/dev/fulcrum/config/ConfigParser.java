@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -16,9 +17,14 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +76,7 @@ public final class ConfigParser {
                 root.integer("consecutiveFailures", 3, 1, 1000),
                 root.positiveDuration("connectTimeout", Duration.ofSeconds(2)),
                 root.positiveDuration("requestTimeout", Duration.ofSeconds(60)),
+                backendTls(root.object("backendTls")),
                 forwardedHeaders(root),
                 root.bool("preserveHost", true),
                 root.duration("shutdownDelay", Duration.ZERO),
@@ -105,6 +112,48 @@ public final class ConfigParser {
             default -> throw new ConfigException("forwardedHeaders: " + Values.quote(mode)
                     + " is not one of x-forwarded, forwarded, both, none");
         };
+    }
+
+    /** Reads {@code caFile} now, so a missing or wrong file is refused like any other bad value. */
+    private static BackendTls backendTls(JsonFields tls) {
+        boolean verify = tls.bool("verify", true);
+        String caFile = tls.string("caFile", null);
+        tls.rejectUnknown();
+        if (caFile == null) {
+            return verify ? BackendTls.DEFAULT : new BackendTls(false, null, null);
+        }
+        if (!verify) {
+            throw new ConfigException(tls.path("caFile") + ": is not used when " + tls.path("verify")
+                    + " is false (every certificate is accepted); remove one of them");
+        }
+        return new BackendTls(true, caFile, certificates(tls.path("caFile"), caFile));
+    }
+
+    private static String certificates(String field, String file) {
+        String text;
+        try {
+            if (!Path.of(file).isAbsolute()) {
+                // Relative to what? The scripts and the jar run from different directories: no guessing.
+                throw new ConfigException(field + ": " + Values.quote(file) + " must be an absolute path");
+            }
+            // PEM is ASCII; Latin-1 never fails to decode, so a wrong file is judged by its content below.
+            text = Files.readString(Path.of(file), StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " cannot be read: " + describeIo(e));
+        } catch (InvalidPathException e) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " is not a valid path: " + e.getReason());
+        }
+        try {
+            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)));
+            if (certificates.isEmpty()) {
+                throw new CertificateException("no certificate in it");
+            }
+        } catch (CertificateException e) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " is not a PEM file of CA certificates ("
+                    + (e.getMessage() == null ? "unreadable" : e.getMessage()) + ")");
+        }
+        return text;
     }
 
     private static ClientLimits limits(JsonFields root) {

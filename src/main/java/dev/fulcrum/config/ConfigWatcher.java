@@ -136,17 +136,13 @@ public final class ConfigWatcher extends VerticleBase {
             return;
         }
         lastText = text;
-        FulcrumConfig next;
-        try {
-            next = ConfigParser.parse(text);
-        } catch (ConfigException e) {
-            refuse(file + ": " + e.getMessage(), e.getMessage());
-            return;
-        }
         applying = true;
-        target.apply(next)
-                .onSuccess(v -> rescheduleScans(next.configScanPeriod()))
-                .onFailure(error -> refuse(error.getMessage(), error.getMessage()))
+        // Parsing reads backendTls.caFile, if any: off the event loop.
+        vertx.executeBlocking(() -> ConfigParser.parse(text), false)
+                .onFailure(error -> refuse(file + ": " + error.getMessage(), error.getMessage()))
+                .compose(next -> target.apply(next)
+                        .onSuccess(v -> rescheduleScans(next.configScanPeriod()))
+                        .onFailure(error -> refuse(error.getMessage(), error.getMessage())))
                 .onComplete(done -> {
                     applying = false;
                     String waiting = pendingText;

@@ -17,6 +17,7 @@ public record FulcrumConfig(
         int consecutiveFailures,
         Duration connectTimeout,
         Duration requestTimeout,
+        BackendTls backendTls,
         ForwardedHeaders forwardedHeaders,
         boolean preserveHost,
         Duration shutdownDelay,

@@ -3,6 +3,7 @@ package dev.fulcrum.health;
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.config.BackendTls;
 import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
@@ -21,8 +22,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
@@ -53,11 +56,7 @@ public final class HealthCheckVerticle extends VerticleBase {
     /** Completes once every backend has been probed once, so that the listener opens with a known healthy set. */
     @Override
     public Future<?> start() {
-        // A new connection per probe: it checks that the backend accepts connections, and a keep-alive
-        // connection closed by the backend could never fail a probe spuriously.
-        client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
-                        .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES),
-                new PoolOptions().setHttp1MaxSize(1024));
+        client = probeClient(config.backendTls());
         vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(PassiveFailure.ADDRESS,
                 message -> eject(PassiveFailure.fromJson(message.body())));
         ConfigEvents.answerProbeRequests(vertx.eventBus(), this::reconfigure);
@@ -76,6 +75,11 @@ public final class HealthCheckVerticle extends VerticleBase {
             return Future.succeededFuture();
         }
         boolean newInterval = !next.healthCheckInterval().equals(config.healthCheckInterval());
+        if (!next.backendTls().equals(config.backendTls())) {
+            // Probes in flight finish on the old client; the next ones follow the new certificate rules.
+            client.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
+            client = probeClient(next.backendTls());
+        }
         config = next;
         List<Backend> current = registry.all();
         trackers.keySet().removeIf(backend -> !current.contains(backend));
@@ -97,8 +101,22 @@ public final class HealthCheckVerticle extends VerticleBase {
         return Future.join(firstProbes).mapEmpty();
     }
 
+    /**
+     * A new connection per probe: it checks that the backend accepts connections (and completes a TLS
+     * handshake), and a keep-alive connection closed by the backend could never fail a probe spuriously.
+     */
+    private HttpClient probeClient(BackendTls tls) {
+        return vertx.createHttpClient(tls.applyTo(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
+                        .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES)),
+                new PoolOptions().setHttp1MaxSize(1024));
+    }
+
     @Override
     public Future<?> stop() {
+        // A probe timer firing after the client closed would fail with "Client is closed".
+        trackers.clear();
+        nextProbe.values().forEach(vertx::cancelTimer);
+        nextProbe.clear();
         return client.close();
     }
 
@@ -148,7 +166,7 @@ public final class HealthCheckVerticle extends VerticleBase {
                 .map(status -> check.expectedStatus().contains(status)
                         ? null
                         : "HTTP " + status + " from GET " + uri + " (expected " + check.expectedStatus() + ")")
-                .otherwise(error -> describe(timedOut[0] ? new TimeoutException() : error, timeout))
+                .otherwise(error -> describe(timedOut[0] ? new TimeoutException() : error, timeout, backend))
                 .map(failure -> {
                     record(backend, failure);
                     return null;
@@ -190,12 +208,16 @@ public final class HealthCheckVerticle extends VerticleBase {
         return Math.max(1, Math.round(interval * (0.9 + 0.2 * random.nextDouble())));
     }
 
-    private static String describe(Throwable error, long timeoutMillis) {
+    private static String describe(Throwable error, long timeoutMillis, Backend backend) {
         if (error instanceof TimeoutException || error instanceof io.netty.channel.ConnectTimeoutException) {
             return "no answer within " + GoDuration.format(java.time.Duration.ofMillis(timeoutMillis));
         }
         if (error instanceof ConnectException) {
             return "connection refused";
+        }
+        Optional<String> tls = TlsFailure.describe(error, backend.spec().host());
+        if (tls.isPresent()) {
+            return tls.get();
         }
         return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     }

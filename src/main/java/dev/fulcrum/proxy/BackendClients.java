@@ -1,6 +1,8 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.config.BackendTls;
+import dev.fulcrum.config.FulcrumConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -29,8 +31,8 @@ final class BackendClients {
     /** Vert.x pools 5 connections per origin by default: far too few for a balancer. */
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
 
-    /** A backend's pool, and the request options for it, built once rather than per request. */
-    private record Pool(HttpClient client, RequestOptions options) {
+    /** A backend's pool, the request options for it and the TLS settings it was built with, kept across requests. */
+    private record Pool(HttpClient client, RequestOptions options, BackendTls tls) {
     }
 
     private final Vertx vertx;
@@ -41,28 +43,40 @@ final class BackendClients {
     }
 
     /** Opens a request to {@code backend} on a pooled connection, connecting first if none is free. */
-    Future<HttpClientRequest> request(Backend backend, Duration connectTimeout) {
+    Future<HttpClientRequest> request(Backend backend, FulcrumConfig config) {
         Pool pool = pools.get(backend);
-        long connectTimeoutMillis = connectTimeout.toMillis();
-        if (pool == null || pool.options().getConnectTimeout() != connectTimeoutMillis) {
-            // The server is the address; host and port are what the Host header names when the client's is not kept.
-            RequestOptions options = new RequestOptions().setServer(backend.address())
-                    .setHost(backend.spec().hostHeader()).setPort(backend.spec().port())
-                    .setConnectTimeout(connectTimeoutMillis);
-            pool = new Pool(pool == null ? create(backend) : pool.client(), options);
+        long connectTimeoutMillis = config.connectTimeout().toMillis();
+        if (pool == null || pool.options().getConnectTimeout() != connectTimeoutMillis
+                || backend.spec().tls() && !pool.tls().equals(config.backendTls())) {
+            pool = rebuilt(backend, pool, config);
             pools.put(backend, pool);
         }
         return pool.client().request(pool.options());
     }
 
-    private HttpClient create(Backend backend) {
+    private Pool rebuilt(Backend backend, Pool previous, FulcrumConfig config) {
+        // The server is the address; host and port are what the Host header names when the client's is not kept.
+        RequestOptions options = new RequestOptions().setServer(backend.address())
+                .setHost(backend.spec().hostHeader()).setPort(backend.spec().port())
+                .setConnectTimeout(config.connectTimeout().toMillis());
+        if (previous != null && (!backend.spec().tls() || previous.tls().equals(config.backendTls()))) {
+            return new Pool(previous.client(), options, previous.tls());
+        }
+        if (previous != null) {
+            // New certificate rules: new connections follow them, requests on the old ones finish first.
+            previous.client().shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return new Pool(create(backend, config.backendTls()), options, config.backendTls());
+    }
+
+    private HttpClient create(Backend backend, BackendTls tls) {
         HttpClientOptions options = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setTcpNoDelay(true)
                 .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES)
                 .setSsl(backend.spec().tls());
         return vertx.httpClientBuilder()
-                .with(options)
+                .with(backend.spec().tls() ? tls.applyTo(options) : options)
                 .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS_PER_BACKEND))
                 // A pooled connection reset by a dying backend is no news: exchanges on it fail, are counted
                 // and retried on their own path. Without a handler Vert.x logs every such reset as SEVERE.

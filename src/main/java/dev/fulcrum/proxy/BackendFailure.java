@@ -3,6 +3,7 @@ package dev.fulcrum.proxy;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.DecoderException;
 
+import javax.net.ssl.SSLHandshakeException;
 import java.net.ConnectException;
 
 /**
@@ -14,6 +15,7 @@ enum BackendFailure {
     REFUSED(502, "backend refused the connection"),
     CONNECT_TIMEOUT(504, "backend did not accept the connection in time"),
     RESPONSE_TIMEOUT(504, "backend did not answer in time"),
+    TLS_HANDSHAKE(502, "backend TLS handshake failed"),
     BROKEN(502, "backend connection failed"),
     MALFORMED_RESPONSE(502, "backend sent a malformed response");
 
@@ -27,7 +29,7 @@ enum BackendFailure {
 
     /** Nothing reached the backend: any request may safely go to another one. */
     boolean beforeSending() {
-        return this == REFUSED || this == CONNECT_TIMEOUT;
+        return this == REFUSED || this == CONNECT_TIMEOUT || this == TLS_HANDSHAKE;
     }
 
     static BackendFailure of(Throwable error) {
@@ -39,6 +41,9 @@ enum BackendFailure {
         }
         if (error instanceof ConnectException) {
             return REFUSED;
+        }
+        if (error instanceof SSLHandshakeException) {
+            return TLS_HANDSHAKE;
         }
         // Netty's decoder reports a response it cannot parse (a bad status line, header or chunk size) with
         // its own exceptions or, for a bad version or number, an IllegalArgumentException.

@@ -43,7 +43,7 @@ final class BackendOrigin implements OriginRequestProvider {
         ctx.request().setURI(backendTarget(ctx, backend));
         boolean preserveHost = now.config().preserveHost();
         HttpServerRequest client = ctx.request().proxiedRequest();
-        return clients.request(backend, now.config().connectTimeout()).map(request -> {
+        return clients.request(backend, now.config()).map(request -> {
             // By default the backend sees the host the client asked for, as Go's reverse proxy does: most apps
             // build URLs from it. Otherwise it sees its own address, and the client's in X-Forwarded-Host.
             // Set here rather than through the proxy, which would also overwrite X-Forwarded-Host with the

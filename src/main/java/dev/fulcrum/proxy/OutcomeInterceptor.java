@@ -2,6 +2,7 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.health.PassiveFailure;
+import dev.fulcrum.health.TlsFailure;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -74,7 +75,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         if (!hasValidFraming(response)) {
             response.release();
             if (backend != null) {
-                countAgainst(backend, BackendFailure.MALFORMED_RESPONSE);
+                countAgainst(backend, BackendFailure.MALFORMED_RESPONSE, BackendFailure.MALFORMED_RESPONSE.message);
             }
             return Future.succeededFuture(errorResponse(ctx, BackendFailure.MALFORMED_RESPONSE));
         }
@@ -107,7 +108,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         Backend backend = exchange.backend();
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         if (backend != null && !clientGone) {
-            countAgainst(backend, failure);
+            countAgainst(backend, failure, TlsFailure.describe(error, backend.spec().host()).orElse(failure.message));
         }
         if (backend != null && !clientGone && !exchange.retried() && safeToRetry(ctx, failure)) {
             exchange.release();
@@ -130,7 +131,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
      * Connection failures eject a backend: refused at once, others after {@code consecutiveFailures} in a row.
      * The health checker decides and publishes; the backend returns through its healthy threshold.
      */
-    private void countAgainst(Backend backend, BackendFailure failure) {
+    private void countAgainst(Backend backend, BackendFailure failure, String reason) {
         if (failure == BackendFailure.NO_HEALTHY_BACKEND) {
             return;
         }
@@ -138,7 +139,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         if (failure == BackendFailure.REFUSED) {
             eject(backend, "connection refused (seen by the proxy)");
         } else if (inARow >= routing.get().config().consecutiveFailures()) {
-            eject(backend, inARow + " failed exchanges in a row, last: " + failure.message);
+            eject(backend, inARow + " failed exchanges in a row, last: " + reason);
         }
     }
 

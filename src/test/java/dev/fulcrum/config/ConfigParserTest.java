@@ -1,5 +1,8 @@
 package dev.fulcrum.config;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -203,6 +206,49 @@ class ConfigParserTest {
     void adminPortMustDifferFromListenPort() {
         assertError("adminPort: 0.0.0.0:8080 must differ from listenPort",
                 () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"adminPort\": \":8080\"}"));
+    }
+
+    @Test
+    void backendTlsDefaultsToVerifyingAgainstTheJvmAuthorities() {
+        assertEquals(BackendTls.DEFAULT, ConfigParser.parse("{\"servers\": [\"https://a:1\"]}").backendTls());
+        assertEquals(new BackendTls(false, null, null), ConfigParser.parse(
+                "{\"servers\": [\"https://a:1\"], \"backendTls\": {\"verify\": false}}").backendTls());
+    }
+
+    @Test
+    void backendTlsCaFileMustHoldPemCertificates(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("missing.pem");
+        Path notPem = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n");
+        Path empty = Files.writeString(dir.resolve("empty.pem"), "");
+        assertError("backendTls.caFile: \"" + missing + "\" cannot be read: no such file", () -> parseWithCa(missing));
+        assertError("backendTls.caFile: \"" + notPem + "\" is not a PEM file of CA certificates", () -> parseWithCa(notPem));
+        assertError("backendTls.caFile: \"" + empty + "\" is not a PEM file of CA certificates", () -> parseWithCa(empty));
+        assertError("backendTls.caFile: \"" + dir + "\" cannot be read", () -> parseWithCa(dir));
+        assertError("backendTls.caFile: \"ca.pem\" must be an absolute path", () -> parseWithCa(Path.of("ca.pem")));
+    }
+
+    @Test
+    void backendTlsCaFileIsReadIntoTheSnapshot() {
+        SelfSignedCertificate certificate = SelfSignedCertificate.create("localhost");
+        BackendTls tls = parseWithCa(Path.of(certificate.certificatePath())).backendTls();
+        assertTrue(tls.verify());
+        assertEquals(certificate.certificatePath(), tls.caFile());
+        assertTrue(tls.caCertificates().startsWith("-----BEGIN CERTIFICATE-----"), tls.caCertificates());
+    }
+
+    @Test
+    void backendTlsRefusesACaFileItWouldIgnoreAndUnknownFields() {
+        assertError("backendTls.caFile: is not used when backendTls.verify is false",
+                () -> ConfigParser.parse("{\"servers\": [\"https://a:1\"], \"backendTls\": {\"verify\": false, \"caFile\": \"x.pem\"}}"));
+        assertError("backendTls.insecureSkipVerify: unknown field; known fields of backendTls are caFile, verify",
+                () -> ConfigParser.parse("{\"servers\": [\"https://a:1\"], \"backendTls\": {\"insecureSkipVerify\": true}}"));
+        assertError("backendTls.verify: ",
+                () -> ConfigParser.parse("{\"servers\": [\"https://a:1\"], \"backendTls\": {\"verify\": \"no\"}}"));
+    }
+
+    private static FulcrumConfig parseWithCa(Path caFile) {
+        return ConfigParser.parse(new JsonObject().put("servers", new JsonArray().add("https://a:1"))
+                .put("backendTls", new JsonObject().put("caFile", caFile.toString())).encode());
     }
 
     @Test
