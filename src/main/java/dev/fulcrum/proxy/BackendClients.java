@@ -5,7 +5,9 @@ import dev.fulcrum.config.BackendTls;
 import dev.fulcrum.config.FulcrumConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpClientOptions;
@@ -32,7 +34,7 @@ final class BackendClients {
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
 
     /** A backend's pool, the request options for it and the TLS settings it was built with, kept across requests. */
-    private record Pool(HttpClient client, RequestOptions options, BackendTls tls) {
+    private record Pool(HttpClientAgent client, RequestOptions options, BackendTls tls) {
     }
 
     private final Vertx vertx;
@@ -42,8 +44,24 @@ final class BackendClients {
         this.vertx = vertx;
     }
 
-    /** Opens a request to {@code backend} on a pooled connection, connecting first if none is free. */
-    Future<HttpClientRequest> request(Backend backend, FulcrumConfig config) {
+    /**
+     * Opens a request to {@code backend} on a pooled connection, connecting first if none is free; or, when
+     * {@code fresh}, on a new connection of its own, closed after this one exchange.
+     */
+    Future<HttpClientRequest> request(Backend backend, FulcrumConfig config, boolean fresh) {
+        Pool pool = pool(backend, config);
+        if (!fresh) {
+            return pool.client().request(pool.options());
+        }
+        RequestOptions options = pool.options();
+        HttpConnectOptions connect = new HttpConnectOptions().setServer(options.getServer())
+                .setHost(options.getHost()).setPort(options.getPort()).setConnectTimeout(options.getConnectTimeout());
+        return pool.client().connect(connect)
+                .compose(connection -> connection.request(options))
+                .map(request -> request.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));
+    }
+
+    private Pool pool(Backend backend, FulcrumConfig config) {
         Pool pool = pools.get(backend);
         long connectTimeoutMillis = config.connectTimeout().toMillis();
         if (pool == null || pool.options().getConnectTimeout() != connectTimeoutMillis
@@ -51,7 +69,7 @@ final class BackendClients {
             pool = rebuilt(backend, pool, config);
             pools.put(backend, pool);
         }
-        return pool.client().request(pool.options());
+        return pool;
     }
 
     private Pool rebuilt(Backend backend, Pool previous, FulcrumConfig config) {
@@ -69,7 +87,7 @@ final class BackendClients {
         return new Pool(create(backend, config.backendTls()), options, config.backendTls());
     }
 
-    private HttpClient create(Backend backend, BackendTls tls) {
+    private HttpClientAgent create(Backend backend, BackendTls tls) {
         HttpClientOptions options = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setTcpNoDelay(true)

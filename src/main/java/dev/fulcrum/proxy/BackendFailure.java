@@ -17,7 +17,8 @@ enum BackendFailure {
     RESPONSE_TIMEOUT(504, "backend did not answer in time"),
     TLS_HANDSHAKE(502, "backend TLS handshake failed"),
     BROKEN(502, "backend connection failed"),
-    MALFORMED_RESPONSE(502, "backend sent a malformed response");
+    MALFORMED_RESPONSE(502, "backend sent a malformed response"),
+    INTERIM_RESPONSE(502, "backend sent an interim (1xx) response that Fulcrum cannot relay");
 
     final int status;
     final String message;

@@ -9,7 +9,6 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.httpproxy.OriginRequestProvider;
 import io.vertx.httpproxy.ProxyContext;
 
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -35,7 +34,7 @@ final class BackendOrigin implements OriginRequestProvider {
     public Future<HttpClientRequest> create(ProxyContext ctx) {
         Routing now = routing.get();
         Exchange exchange = Exchange.of(ctx);
-        Backend backend = now.balancer().pick(candidates(exchange, now.healthy()));
+        Backend backend = now.balancer().pick(exchange.candidates(now.healthy()));
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());
         }
@@ -43,7 +42,9 @@ final class BackendOrigin implements OriginRequestProvider {
         ctx.request().setURI(backendTarget(ctx, backend));
         boolean preserveHost = now.config().preserveHost();
         HttpServerRequest client = ctx.request().proxiedRequest();
-        return clients.request(backend, now.config()).map(request -> {
+        // A retry takes a new connection: the pooled ones may have been closed by the backend just like the one
+        // that failed (a keep-alive timeout), and a request on one of them was never seen by the backend.
+        return clients.request(backend, now.config(), exchange.retried()).map(request -> {
             // By default the backend sees the host the client asked for, as Go's reverse proxy does: most apps
             // build URLs from it. Otherwise it sees its own address, and the client's in X-Forwarded-Host.
             // Set here rather than through the proxy, which would also overwrite X-Forwarded-Host with the
@@ -66,11 +67,6 @@ final class BackendOrigin implements OriginRequestProvider {
             Continue.ifExpected(ctx);
             return request;
         });
-    }
-
-    private static List<Backend> candidates(Exchange exchange, List<Backend> candidates) {
-        Backend failed = exchange.failedBackend();
-        return failed == null ? candidates : candidates.stream().filter(b -> b != failed).toList();
     }
 
     private static String backendTarget(ProxyContext ctx, Backend backend) {

@@ -1,9 +1,13 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.config.ClientLimits;
+import dev.fulcrum.config.FulcrumConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+import java.time.Duration;
 
 import java.util.HashMap;
 import java.util.Iterator;
@@ -13,9 +17,13 @@ import java.util.function.Supplier;
 /**
  * Closes client connections that hold resources without using them: a new connection must deliver a request
  * head within {@code requestHeaderTimeout} (slowloris), and a keep-alive connection may stay idle between
- * requests for {@code clientIdleTimeout}. A connection with a request in progress is never cut, however slow
- * its backend. One sweep per event loop checks the deadlines, so the request path only writes a number.
- * (Vert.x's own idle timeout would also cut requests waiting on a slow backend, and has no header timeout.)
+ * requests for {@code clientIdleTimeout}. A request in progress is cut only when its body stops moving: an
+ * upload the client sends nothing of, or a response the client reads nothing of, for {@code clientIdleTimeout}
+ * (slow POST, a reader that never reads), or a response the backend sends nothing more of for
+ * {@code requestTimeout} (as NGINX's proxy_read_timeout). The wait for a response's headers is
+ * {@link ResponseDeadlines}'s, however long. One sweep per event loop checks the deadlines and the bytes moved,
+ * so the request path only writes a number. (Vert.x's own idle timeout would also cut requests waiting on a
+ * slow backend, and has no header timeout.)
  */
 final class ClientTimeouts {
 
@@ -25,20 +33,24 @@ final class ClientTimeouts {
     private static final class Client {
         int activeRequests;
         long deadlineNanos;
+        /** The request in progress (HTTP/1.1 serves a connection's requests one at a time), and its bytes moved. */
+        HttpServerRequest current;
+        long bytesMoved;
+        long movedNanos;
     }
 
-    private final Supplier<ClientLimits> limits;
+    private final Supplier<FulcrumConfig> config;
     private final Map<HttpConnection, Client> clients = new HashMap<>();
     private final Sweeper sweeper;
 
-    ClientTimeouts(Vertx vertx, Supplier<ClientLimits> limits) {
-        this.limits = limits;
+    ClientTimeouts(Vertx vertx, Supplier<FulcrumConfig> config) {
+        this.config = config;
         this.sweeper = Sweeper.start(vertx, this::shortestTimeoutMillis, 4, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 
     void opened(HttpConnection connection) {
         Client client = new Client();
-        client.deadlineNanos = System.nanoTime() + limits.get().requestHeaderTimeout().toNanos();
+        client.deadlineNanos = System.nanoTime() + config.get().limits().requestHeaderTimeout().toNanos();
         clients.put(connection, client);
         connection.closeHandler(closed -> clients.remove(connection));
     }
@@ -49,9 +61,13 @@ final class ClientTimeouts {
             return;
         }
         client.activeRequests++;
+        client.current = request;
+        client.bytesMoved = 0;
+        client.movedNanos = System.nanoTime();
         request.response().endHandler(ended -> {
             if (--client.activeRequests == 0) {
-                client.deadlineNanos = System.nanoTime() + limits.get().clientIdleTimeout().toNanos();
+                client.current = null;
+                client.deadlineNanos = System.nanoTime() + config.get().limits().clientIdleTimeout().toNanos();
             }
         });
     }
@@ -66,19 +82,47 @@ final class ClientTimeouts {
     }
 
     private long shortestTimeoutMillis() {
-        ClientLimits now = limits.get();
-        return Math.min(now.clientIdleTimeout().toMillis(), now.requestHeaderTimeout().toMillis());
+        FulcrumConfig now = config.get();
+        ClientLimits limits = now.limits();
+        return Math.min(Math.min(limits.clientIdleTimeout().toMillis(), limits.requestHeaderTimeout().toMillis()),
+                now.requestTimeout().toMillis());
     }
 
     private void sweep() {
         long now = System.nanoTime();
+        FulcrumConfig current = config.get();
         for (Iterator<Map.Entry<HttpConnection, Client>> it = clients.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<HttpConnection, Client> entry = it.next();
             Client client = entry.getValue();
-            if (client.activeRequests == 0 && now - client.deadlineNanos > 0) {
+            if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : stalled(client, current, now)) {
                 it.remove();
-                entry.getKey().close();
+                Connections.closeNow(entry.getKey());
             }
         }
+    }
+
+    /** The request in progress has moved no byte of its bodies for longer than whoever should move them may take. */
+    private static boolean stalled(Client client, FulcrumConfig config, long now) {
+        HttpServerRequest request = client.current;
+        if (request == null) {
+            return false;
+        }
+        HttpServerResponse response = request.response();
+        long moved = request.bytesRead() + response.bytesWritten();
+        if (moved != client.bytesMoved) {
+            client.bytesMoved = moved;
+            client.movedNanos = now;
+            return false;
+        }
+        Duration allowed;
+        if (response.headWritten()) {
+            // Sending the response: the client is not reading it, or the backend is not sending more.
+            allowed = response.writeQueueFull() ? config.limits().clientIdleTimeout() : config.requestTimeout();
+        } else if (!request.isEnded()) {
+            allowed = config.limits().clientIdleTimeout(); // an upload that has stopped
+        } else {
+            return false; // waiting for the response's headers: requestTimeout, counted by ResponseDeadlines
+        }
+        return now - client.movedNanos > allowed.toNanos();
     }
 }

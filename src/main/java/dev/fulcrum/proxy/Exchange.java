@@ -4,10 +4,12 @@ import dev.fulcrum.balancer.Backend;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.httpproxy.ProxyContext;
 
+import java.util.List;
+
 /**
  * One proxied request's own state, kept as a single context attribute: the backend whose in-flight slot it
- * holds, the backend that already failed it (a retry goes elsewhere), and the current attempt's wait for its
- * response. Everything here happens on the exchange's event loop, so plain fields suffice.
+ * holds, the backend that already failed it (a retry goes elsewhere if it can), and the current attempt's wait
+ * for its response. Everything here happens on the exchange's event loop, so plain fields suffice.
  */
 final class Exchange {
 
@@ -15,6 +17,7 @@ final class Exchange {
 
     private Backend backend;
     private Backend failedBackend;
+    private boolean mayReturn;
     private HttpClientRequest request;
     private ResponseDeadlines.Wait wait;
     private boolean timedOut;
@@ -73,13 +76,26 @@ final class Exchange {
         }
     }
 
-    /** The backend failed this exchange; a retry must choose another. */
-    void avoid(Backend failed) {
+    /**
+     * The backend failed this exchange: a retry chooses another, or this one again when {@code mayReturn} and no
+     * other is healthy (its connection broke, but the backend itself may be fine).
+     */
+    void retryAfter(Backend failed, boolean mayReturn) {
         failedBackend = failed;
+        this.mayReturn = mayReturn;
     }
 
-    Backend failedBackend() {
-        return failedBackend;
+    boolean failedBefore(Backend candidate) {
+        return candidate == failedBackend;
+    }
+
+    /** The backends this attempt may go to, out of the healthy ones. */
+    List<Backend> candidates(List<Backend> healthy) {
+        if (failedBackend == null) {
+            return healthy;
+        }
+        List<Backend> others = healthy.stream().filter(backend -> backend != failedBackend).toList();
+        return others.isEmpty() && mayReturn ? healthy : others;
     }
 
     boolean retried() {

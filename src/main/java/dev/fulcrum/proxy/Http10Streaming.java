@@ -39,7 +39,35 @@ final class Http10Streaming implements ProxyInterceptor {
                 || !mayHaveBody(client.method(), response.getStatusCode())) {
             return ctx.sendResponse();
         }
-        HttpServerResponse out = client.response().setStatusCode(response.getStatusCode());
+        return countOrStream(body.stream(), response, client);
+    }
+
+    /**
+     * The backend's status and headers reach the client only once the body is known to be whole or too long to
+     * count: if the backend fails before that, the client gets the proxy's own 502, none of the backend's headers
+     * (a cookie, a cache lifetime) attached to it.
+     */
+    private static Future<Void> countOrStream(ReadStream<Buffer> stream, ProxyResponse response, HttpServerRequest client) {
+        HttpServerResponse out = client.response();
+        Promise<Void> sent = Promise.promise();
+        Buffer counted = Buffer.buffer();
+        stream.exceptionHandler(sent::tryFail);
+        stream.endHandler(end -> head(response, out).putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(counted.length()))
+                .end(counted).onComplete(sent));
+        stream.handler(chunk -> {
+            counted.appendBuffer(chunk);
+            if (counted.length() > COUNTED_BYTES) {
+                stream.pause();
+                head(response, out).putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).write(counted);
+                stream.pipeTo(out).andThen(done -> client.connection().close()).onComplete(sent);
+            }
+        });
+        stream.resume();
+        return sent.future();
+    }
+
+    private static HttpServerResponse head(ProxyResponse response, HttpServerResponse out) {
+        out.setStatusCode(response.getStatusCode());
         if (response.getStatusMessage() != null) {
             out.setStatusMessage(response.getStatusMessage());
         }
@@ -48,26 +76,7 @@ final class Http10Streaming implements ProxyInterceptor {
                 out.headers().add(name, value);
             }
         });
-        out.putHeader(HttpHeaders.DATE, DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
-        return countOrStream(body.stream(), out, client);
-    }
-
-    private static Future<Void> countOrStream(ReadStream<Buffer> stream, HttpServerResponse out, HttpServerRequest client) {
-        Promise<Void> sent = Promise.promise();
-        Buffer counted = Buffer.buffer();
-        stream.exceptionHandler(sent::tryFail);
-        stream.endHandler(end -> out.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(counted.length()))
-                .end(counted).onComplete(sent));
-        stream.handler(chunk -> {
-            counted.appendBuffer(chunk);
-            if (counted.length() > COUNTED_BYTES) {
-                stream.pause();
-                out.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).write(counted);
-                stream.pipeTo(out).andThen(done -> client.connection().close()).onComplete(sent);
-            }
-        });
-        stream.resume();
-        return sent.future();
+        return out.putHeader(HttpHeaders.DATE, DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
     }
 
     private static boolean mayHaveBody(HttpMethod method, int status) {

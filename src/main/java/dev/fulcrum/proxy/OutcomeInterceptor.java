@@ -72,6 +72,13 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         Exchange exchange = Exchange.of(ctx);
         exchange.answered();
         Backend backend = exchange.backend();
+        if (isInterim(ctx, response)) {
+            // Vert.x takes a 1xx other than 100 and 103 for the final response, so the real one would arrive on
+            // a connection it thinks idle. That connection is closed; the client hears why.
+            response.proxiedResponse().request().connection().close();
+            response.release();
+            return Future.succeededFuture(errorResponse(ctx, BackendFailure.INTERIM_RESPONSE));
+        }
         if (!hasValidFraming(response)) {
             response.release();
             if (backend != null) {
@@ -83,6 +90,12 @@ final class OutcomeInterceptor implements ProxyInterceptor {
             backend.exchangeSucceeded();
         }
         return Future.succeededFuture(response);
+    }
+
+    /** A 1xx, except the 101 that completes a WebSocket handshake. */
+    private static boolean isInterim(ProxyContext ctx, ProxyResponse response) {
+        int status = response.getStatusCode();
+        return status >= 100 && status < 200 && !(status == 101 && ctx.isWebSocket());
     }
 
     /**
@@ -107,12 +120,13 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
         Backend backend = exchange.backend();
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
-        if (backend != null && !clientGone) {
+        // A retry on the backend that failed the first attempt counts once: one client request, one failure.
+        if (backend != null && !clientGone && !exchange.failedBefore(backend)) {
             countAgainst(backend, failure, TlsFailure.describe(error, backend.spec().host()).orElse(failure.message));
         }
         if (backend != null && !clientGone && !exchange.retried() && safeToRetry(ctx, failure)) {
             exchange.release();
-            exchange.avoid(backend);
+            exchange.retryAfter(backend, failure == BackendFailure.BROKEN);
             return origin.create(ctx)
                     .compose(request -> ctx.request().send(request))
                     .compose(response -> answered(ctx, response), retryError -> retryFailed(ctx, failure, retryError));
@@ -120,7 +134,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         return Future.succeededFuture(errorResponse(ctx, failure));
     }
 
-    /** With no other backend to try, the client hears about the first failure, the one that mattered. */
+    /** With no backend to try again, the client hears about the first failure, the one that mattered. */
     private Future<ProxyResponse> retryFailed(ProxyContext ctx, BackendFailure first, Throwable retryError) {
         return retryError instanceof NoHealthyBackendException
                 ? Future.succeededFuture(errorResponse(ctx, first))

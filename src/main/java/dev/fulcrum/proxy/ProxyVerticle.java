@@ -49,7 +49,7 @@ public final class ProxyVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         clients = new BackendClients(vertx);
-        timeouts = new ClientTimeouts(vertx, () -> routing.config().limits());
+        timeouts = new ClientTimeouts(vertx, () -> routing.config());
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> routeWith(routing.config()));
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 

@@ -1,0 +1,25 @@
+package dev.fulcrum.proxy;
+
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+
+/** Closing a connection that a stalled peer keeps from closing the Vert.x way. */
+final class Connections {
+
+    private Connections() {
+    }
+
+    /**
+     * Closes {@code connection} at once, failing whatever is still queued on it. Vert.x closes a connection only
+     * after flushing what is queued, even from Netty's side (its handler intercepts the channel's close), which a
+     * peer that reads nothing never lets happen. The close here starts at the head of the channel's pipeline,
+     * below Vert.x's handler; Vert.x still learns that the channel is closed, and ends the exchange on it.
+     */
+    static void closeNow(HttpConnection connection) {
+        if (connection instanceof ConnectionBase internal) {
+            internal.channel().pipeline().firstContext().close();
+        } else {
+            connection.close();
+        }
+    }
+}
