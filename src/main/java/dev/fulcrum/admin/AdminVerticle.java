@@ -22,36 +22,48 @@ import java.util.function.Supplier;
 
 /**
  * The admin HTTP server, on its own port so that no backend path is ever shadowed. Kubernetes probes use
- * {@code /health/live} (the event loop answers) and {@code /health/ready} (UP only with at least one
+ * {@code /health/live} (every proxy event loop answers within {@value #LIVENESS_TIMEOUT_MILLIS} ms, so a wedged
+ * one gets the pod restarted) and {@code /health/ready} (UP only with at least one
  * healthy backend and not shutting down; the body lists every backend's state and last failure, and the
  * config's generation and last refused edit).
  */
 public final class AdminVerticle extends VerticleBase {
 
+    /** Under the kubelet's default probe timeout of 1 s, so that the answer is a 503 rather than no answer. */
+    static final long LIVENESS_TIMEOUT_MILLIS = 500;
+
     private final FulcrumConfig config;
     private final BackendRegistry registry;
     private final Supplier<ReloadStatus> reloadStatus;
     private final BooleanSupplier shuttingDown;
+    private final Supplier<Future<?>> eventLoopsAnswered;
     private Router router;
     private HttpServer server;
 
+    /** {@code eventLoopsAnswered} completes once every proxy event loop has run a task queued on it now. */
     public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Supplier<ReloadStatus> reloadStatus,
-                         BooleanSupplier shuttingDown) {
+                         BooleanSupplier shuttingDown, Supplier<Future<?>> eventLoopsAnswered) {
         this.config = config;
         this.registry = registry;
         this.reloadStatus = reloadStatus;
         this.shuttingDown = shuttingDown;
+        this.eventLoopsAnswered = eventLoopsAnswered;
     }
 
     @Override
     public Future<?> start() {
-        HealthChecks live = HealthChecks.create(vertx)
-                .register("event-loop", promise -> promise.complete(Status.OK()));
+        HealthChecks live = HealthChecks.create(vertx).register("event-loops", LIVENESS_TIMEOUT_MILLIS,
+                promise -> eventLoopsAnswered.get().onComplete(answered -> promise.complete(Status.OK())));
         HealthChecks ready = HealthChecks.create(vertx)
                 .register("backends", promise -> promise.complete(backendsStatus()));
+        HealthCheckHandler liveness = HealthCheckHandler.createWithHealthChecks(live);
+        HealthCheckHandler readiness = HealthCheckHandler.createWithHealthChecks(ready);
         router = Router.router(vertx);
-        router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
-        router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
+        // HEAD too (RFC 9110 §9.1): HAProxy's "option httpchk HEAD /health/ready" is a common way to probe.
+        router.get("/health/live").handler(liveness);
+        router.head("/health/live").handler(liveness);
+        router.get("/health/ready").handler(readiness);
+        router.head("/health/ready").handler(readiness);
         return bind(config.admin()).onSuccess(bound -> server = bound);
     }
 

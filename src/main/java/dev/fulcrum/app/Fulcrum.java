@@ -55,7 +55,8 @@ public final class Fulcrum implements ConfigWatcher.Target {
     /** Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen. */
     public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
         Fulcrum fulcrum = new Fulcrum(vertx, config);
-        fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get, fulcrum.shuttingDown::get);
+        fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get, fulcrum.shuttingDown::get,
+                () -> Future.all(fulcrum.proxies.stream().map(ProxyVerticle::settled).toList()));
         Future<Void> admin = fulcrum.deploy(vertx.deployVerticle(fulcrum.admin))
                 .transform(bound -> naming(bound, "adminPort " + config.admin()));
         Future<Void> proxies = fulcrum.deploy(vertx.deployVerticle(new HealthCheckVerticle(config, fulcrum.backends)))
@@ -219,7 +220,9 @@ public final class Fulcrum implements ConfigWatcher.Target {
         LOG.info(() -> "shutting down: readiness is DOWN; " + requestsInFlight() + " request(s) in flight"
                 + (now.shutdownDelay().isZero() ? "" : "; still accepting for " + GoDuration.format(now.shutdownDelay()))
                 + "; draining for up to " + GoDuration.format(now.shutdownTimeout()));
-        Future<?> delay = now.shutdownDelay().isZero() ? Future.succeededFuture() : vertx.timer(now.shutdownDelay().toMillis());
+        Future<?> counting = Future.all(proxies.stream().map(ProxyVerticle::shutdownBegins).toList());
+        Future<?> delay = now.shutdownDelay().isZero() ? counting
+                : counting.compose(v -> vertx.timer(now.shutdownDelay().toMillis()));
         return delay
                 .compose(v -> Future.all(proxies.stream().map(proxy -> proxy.drain(now.shutdownTimeout())).toList()))
                 .map(all -> all.<Drained>list().stream().reduce(new Drained(0, 0), Drained::plus))

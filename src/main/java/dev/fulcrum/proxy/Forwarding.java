@@ -12,7 +12,6 @@ import io.vertx.httpproxy.ProxyResponse;
 
 import java.util.List;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -38,11 +37,11 @@ final class Forwarding implements ProxyInterceptor {
     private static final CharSequence FORWARDED = HttpHeaders.createOptimized("forwarded");
 
     private final Supplier<Routing> routing;
-    private final BooleanSupplier draining;
+    private final Exchanges exchanges;
 
-    Forwarding(Supplier<Routing> routing, BooleanSupplier draining) {
+    Forwarding(Supplier<Routing> routing, Exchanges exchanges) {
         this.routing = routing;
-        this.draining = draining;
+        this.exchanges = exchanges;
     }
 
     @Override
@@ -67,8 +66,11 @@ final class Forwarding implements ProxyInterceptor {
         // The proxy stamps its own Date, as NGINX does; re-stamping the backend's would cost a date parse per
         // response (the largest single cost in the profile).
         response.headers().remove(HttpHeaders.DATE);
-        if (draining.getAsBoolean() && !handshake) {
-            response.headers().set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        if (exchanges.draining() && !handshake) {
+            HttpServerRequest client = ctx.request().proxiedRequest();
+            exchanges.toldToClose(client.connection());
+            // Set last, as the head is written: Vert.x itself writes "keep-alive" to an HTTP/1.0 client that asked.
+            client.response().headersEndHandler(head -> client.response().headers().set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));
         }
         return ctx.sendResponse();
     }

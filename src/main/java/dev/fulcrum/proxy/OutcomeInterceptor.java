@@ -57,7 +57,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
             Exchange exchange = Exchange.of(ctx);
             ctx.response().proxiedResponse().request().connection().closeHandler(closed -> {
                 exchange.release();
-                exchanges.ended(true);
+                exchanges.ended(exchanges.beforeDeadline());
             });
             return ctx.sendResponse();
         }

@@ -17,6 +17,8 @@ import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.ProxyOptions;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -40,6 +42,8 @@ public final class ProxyVerticle extends VerticleBase {
     private ResponseDeadlines deadlines;
     private HttpProxy proxy;
     private HttpServer server;
+    /** The shutdowns of listeners replaced by a listenPort edit, until each completes. */
+    private final List<Future<Void>> retiring = new ArrayList<>();
 
     public ProxyVerticle(FulcrumConfig config, BackendRegistry registry) {
         this.registry = registry;
@@ -62,7 +66,7 @@ public final class ProxyVerticle extends VerticleBase {
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
                 .addInterceptor(new Http10Streaming(), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
-                .addInterceptor(new Forwarding(current, exchanges::draining), true)
+                .addInterceptor(new Forwarding(current, exchanges), true)
                 .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
@@ -92,7 +96,9 @@ public final class ProxyVerticle extends VerticleBase {
         return onContext(() -> {
             HttpServer previous = server;
             server = next;
-            return previous.shutdown(routing.config().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            Future<Void> closed = previous.shutdown(routing.config().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            retiring.add(closed);
+            return closed.andThen(done -> retiring.remove(closed));
         });
     }
 
@@ -112,9 +118,19 @@ public final class ProxyVerticle extends VerticleBase {
      */
     public Future<Drained> drain(Duration timeout) {
         return onContext(() -> {
-            exchanges.drain();
-            return server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .compose(closed -> exchangesEnded(SETTLE_POLLS));
+            exchanges.drain(timeout.toNanos());
+            // Listeners left by a listenPort edit may still be finishing requests of their own.
+            List<Future<Void>> closing = new ArrayList<>(retiring);
+            closing.add(server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            return Future.join(closing).transform(closed -> exchangesEnded(SETTLE_POLLS));
+        });
+    }
+
+    /** Shutdown has begun (the listener still accepts during the shutdown delay): count how exchanges end. */
+    public Future<Void> shutdownBegins() {
+        return onContext(() -> {
+            exchanges.count();
+            return Future.succeededFuture();
         });
     }
 
@@ -141,6 +157,11 @@ public final class ProxyVerticle extends VerticleBase {
                     timeouts.opened(connection);
                 })
                 .requestHandler(request -> {
+                    if (exchanges.wasToldToClose(request.connection())) {
+                        // Pipelined behind a response that said "Connection: close" (RFC 9112 §9.6): never served.
+                        Connections.closeNow(request.connection());
+                        return;
+                    }
                     if (RequestFraming.admit(request)) {
                         timeouts.requestArrived(request);
                         proxy.handle(request);
