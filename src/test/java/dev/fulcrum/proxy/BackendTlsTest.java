@@ -7,9 +7,11 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.junit5.VertxExtension;
@@ -22,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -175,10 +178,35 @@ class BackendTlsTest {
                 backend.lastFailure());
     }
 
+    /** A dropped connection is retried on a new one, to the same backend when it is the only one: over TLS too. */
+    @Test
+    void retryAfterADroppedConnectionHandshakesAgain(Vertx vertx) {
+        AtomicInteger requests = new AtomicInteger();
+        String url = tlsBackend(vertx, LOCALHOST, req -> {
+            if ("fulcrum-health-check".equals(req.getHeader("user-agent"))) {
+                req.response().end();
+            } else if (requests.incrementAndGet() == 1) {
+                req.connection().close();
+            } else {
+                req.response().end("second attempt");
+            }
+        });
+        Fulcrum fulcrum = Balancer.start(vertx, trusting(Balancer.config(url), LOCALHOST));
+
+        Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
+
+        assertEquals(new Http.Reply(200, "second attempt"), reply);
+        assertEquals(2, requests.get());
+    }
+
     private static String tlsBackend(Vertx vertx, SelfSignedCertificate certificate) {
+        return tlsBackend(vertx, certificate, req -> req.response().end("over tls"));
+    }
+
+    private static String tlsBackend(Vertx vertx, SelfSignedCertificate certificate, Handler<HttpServerRequest> handler) {
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
                 .setKeyCertOptions(certificate.keyCertOptions()));
-        server.requestHandler(req -> req.response().end("over tls"));
+        server.requestHandler(handler);
         server.listen(0, "localhost").await();
         return "https://localhost:" + server.actualPort();
     }
