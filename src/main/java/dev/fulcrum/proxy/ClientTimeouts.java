@@ -121,7 +121,9 @@ final class ClientTimeouts {
         } else if (!request.isEnded()) {
             allowed = config.limits().clientIdleTimeout(); // an upload that has stopped
         } else {
-            return false; // waiting for the response's headers: requestTimeout, counted by ResponseDeadlines
+            // Waiting for the response's head, which ResponseDeadlines answers with a 504 at requestTimeout. Twice
+            // that is only a backstop, for a body counted before its head is written (an HTTP/1.0 client's).
+            allowed = config.requestTimeout().multipliedBy(2);
         }
         return now - client.movedNanos > allowed.toNanos();
     }

@@ -697,6 +697,24 @@ class BodyFramingEdgeCasesTest {
     }
 
     /**
+     * The same HTTP/1.0 client, with a backend that goes silent while the body is still being counted (its
+     * head is not written yet): the exchange is cut off too, not held for ever.
+     */
+    @Test
+    void http10ClientWhoseBackendStallsWhileTheBodyIsCountedIsCutOff(Vertx vertx) throws IOException {
+        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", false));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port)
+                .put("requestTimeout", "300ms").put("clientIdleTimeout", "300ms"));
+        Socket socket = connect(fulcrum.port());
+        socket.getOutputStream().write("GET /stall HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        InputStream in = new BufferedInputStream(socket.getInputStream());
+        socket.setSoTimeout(100);
+
+        Await.until("the stalled exchange is cut off", Duration.ofSeconds(3), () -> readByte(in) == -1);
+        assertNothingInFlight(fulcrum, "after a stall while counting");
+    }
+
+    /**
      * An HTTP/1.0 client of a chunked response that the backend cuts short while the proxy is still counting it
      * (under 64 KiB): the client must not be told the response is complete. Nothing has been sent yet, so a 502
      * is a fine answer, but it is the proxy's own: it must not carry the backend's Set-Cookie or a
