@@ -52,8 +52,15 @@ public final class AdminVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        HealthChecks live = HealthChecks.create(vertx).register("event-loops", LIVENESS_TIMEOUT_MILLIS,
-                promise -> eventLoopsAnswered.get().onComplete(answered -> promise.complete(Status.OK())));
+        // The check times itself out with a DOWN (503); vertx-health-check's own timeout would give a 500.
+        HealthChecks live = HealthChecks.create(vertx).register("event-loops", 2 * LIVENESS_TIMEOUT_MILLIS, promise -> {
+            long timer = vertx.setTimer(LIVENESS_TIMEOUT_MILLIS, late -> promise.tryComplete(Status.KO(new JsonObject()
+                    .put("reason", "a proxy event loop did not answer within " + LIVENESS_TIMEOUT_MILLIS + " ms"))));
+            eventLoopsAnswered.get().onComplete(answered -> {
+                vertx.cancelTimer(timer);
+                promise.tryComplete(Status.OK());
+            });
+        });
         HealthChecks ready = HealthChecks.create(vertx)
                 .register("backends", promise -> promise.complete(backendsStatus()));
         HealthCheckHandler liveness = HealthCheckHandler.createWithHealthChecks(live);

@@ -1,6 +1,5 @@
 package dev.fulcrum.app;
 
-import dev.fulcrum.config.BackendTls;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.ServerSpec;
@@ -34,12 +33,7 @@ final class ConfigChanges {
             if (Objects.equals(before, after)) {
                 continue;
             }
-            if (field.getName().equals("caCertificates")) {
-                // Certificates are not for a log line; a new path is listed on its own, a re-read file here.
-                if (Objects.equals(((BackendTls) previous).caFile(), ((BackendTls) next).caFile())) {
-                    changes.add(prefix + "caFile " + ((BackendTls) next).caFile() + " re-read: new certificates");
-                }
-            } else if (before instanceof Record nestedBefore) {
+            if (before instanceof Record nestedBefore) {
                 compare(name + ".", nestedBefore, (Record) after, changes);
             } else if (name.equals("servers")) {
                 changes.add("servers " + serverChanges(((FulcrumConfig) previous).servers(), ((FulcrumConfig) next).servers()));

@@ -56,6 +56,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
         Fulcrum fulcrum = new Fulcrum(vertx, config);
         fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get, fulcrum.shuttingDown::get,
+                // A proxy has settled once its event loop has run a task queued now: it answers.
                 () -> Future.all(fulcrum.proxies.stream().map(ProxyVerticle::settled).toList()));
         Future<Void> admin = fulcrum.deploy(vertx.deployVerticle(fulcrum.admin))
                 .transform(bound -> naming(bound, "adminPort " + config.admin()));

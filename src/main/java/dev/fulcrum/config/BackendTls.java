@@ -6,10 +6,10 @@ import io.vertx.core.net.PemTrustOptions;
 
 /**
  * How Fulcrum checks the certificates of {@code https} backends. By default against the JVM's trusted
- * authorities, with the host name checked; {@code caCertificates} (the PEM text of {@code caFile}, read when the
+ * authorities, with the host name checked; {@code caCertificates} (the content of {@code caFile}, read when the
  * config is parsed) replaces those authorities; {@code verify == false} accepts any certificate.
  */
-public record BackendTls(boolean verify, String caFile, String caCertificates) {
+public record BackendTls(boolean verify, String caFile, CaCertificates caCertificates) {
 
     public static final BackendTls DEFAULT = new BackendTls(true, null, null);
 
@@ -19,6 +19,6 @@ public record BackendTls(boolean verify, String caFile, String caCertificates) {
             return options.setTrustAll(true).setVerifyHost(false);
         }
         options.setTrustAll(false).setVerifyHost(true);
-        return caCertificates == null ? options : options.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(caCertificates)));
+        return caCertificates == null ? options : options.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(caCertificates.pem())));
     }
 }

@@ -9,7 +9,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -19,12 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,31 +124,30 @@ public final class ConfigParser {
         return new BackendTls(true, caFile, certificates(tls.path("caFile"), caFile));
     }
 
-    private static String certificates(String field, String file) {
-        String text;
+    private static CaCertificates certificates(String field, String file) {
+        Path path;
         try {
-            if (!Path.of(file).isAbsolute()) {
-                // Relative to what? The scripts and the jar run from different directories: no guessing.
-                throw new ConfigException(field + ": " + Values.quote(file) + " must be an absolute path");
-            }
-            // PEM is ASCII; Latin-1 never fails to decode, so a wrong file is judged by its content below.
-            text = Files.readString(Path.of(file), StandardCharsets.ISO_8859_1);
-        } catch (IOException e) {
-            throw new ConfigException(field + ": " + Values.quote(file) + " cannot be read: " + describeIo(e));
+            path = Path.of(file);
         } catch (InvalidPathException e) {
             throw new ConfigException(field + ": " + Values.quote(file) + " is not a valid path: " + e.getReason());
         }
-        try {
-            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)));
-            if (certificates.isEmpty()) {
-                throw new CertificateException("no certificate in it");
-            }
-        } catch (CertificateException e) {
-            throw new ConfigException(field + ": " + Values.quote(file) + " is not a PEM file of CA certificates ("
-                    + (e.getMessage() == null ? "unreadable" : e.getMessage()) + ")");
+        if (!path.isAbsolute()) {
+            // Relative to what? The scripts and the jar run from different directories: no guessing.
+            throw new ConfigException(field + ": " + Values.quote(file) + " must be an absolute path");
         }
-        return text;
+        String text;
+        try {
+            // PEM is ASCII; Latin-1 never fails to decode, so a wrong file is judged by its content.
+            text = Files.readString(path, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " cannot be read: " + describeIo(e));
+        }
+        try {
+            return CaCertificates.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " is not a PEM file of CA certificates ("
+                    + e.getMessage() + ")");
+        }
     }
 
     private static ClientLimits limits(JsonFields root) {

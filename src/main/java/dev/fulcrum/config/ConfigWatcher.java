@@ -139,7 +139,7 @@ public final class ConfigWatcher extends VerticleBase {
         applying = true;
         // Parsing reads backendTls.caFile, if any: off the event loop.
         vertx.executeBlocking(() -> ConfigParser.parse(text), false)
-                .onFailure(error -> refuse(file + ": " + error.getMessage(), error.getMessage()))
+                .onFailure(error -> refuse(file + ": " + reason(error), reason(error)))
                 .compose(next -> target.apply(next)
                         .onSuccess(v -> rescheduleScans(next.configScanPeriod()))
                         .onFailure(error -> refuse(error.getMessage(), error.getMessage())))
@@ -151,6 +151,14 @@ public final class ConfigWatcher extends VerticleBase {
                         offer(waiting);
                     }
                 });
+    }
+
+    /** A config mistake says what it is; anything else (a bug) at least says what broke. */
+    private static String reason(Throwable error) {
+        if (error instanceof ConfigException) {
+            return error.getMessage();
+        }
+        return error.getMessage() == null ? error.getClass().getSimpleName() : error.toString();
     }
 
     private void refuse(String logged, String reason) {

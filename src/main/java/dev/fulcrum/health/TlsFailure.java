@@ -1,6 +1,6 @@
 package dev.fulcrum.health;
 
-import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateExpiredException;
@@ -18,7 +18,7 @@ public final class TlsFailure {
 
     /** The reason, if {@code error} is a failed handshake with {@code host}; empty for any other failure. */
     public static Optional<String> describe(Throwable error, String host) {
-        if (!(error instanceof SSLException)) {
+        if (!(error instanceof SSLHandshakeException)) {
             return Optional.empty();
         }
         return Optional.of("TLS handshake failed: " + reason(error, host));

@@ -6,14 +6,13 @@ import dev.fulcrum.config.FulcrumConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -27,29 +26,36 @@ import java.util.concurrent.TimeUnit;
 /**
  * One keep-alive connection pool per backend, owned by one proxy verticle (so one event loop). A pool per
  * backend, rather than one client for all, lets a removed backend's connections be closed once it has drained.
+ * Pools follow the config when it changes ({@link #reconfigure}), so a request only looks its pool up.
  */
 final class BackendClients {
 
     /** Vert.x pools 5 connections per origin by default: far too few for a balancer. */
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
 
-    /** A backend's pool, the request options for it and the TLS settings it was built with, kept across requests. */
+    /** A backend's pool, the request options for it and the TLS settings it was built with. */
     private record Pool(HttpClientAgent client, RequestOptions options, BackendTls tls) {
     }
 
     private final Vertx vertx;
     private final Map<Backend, Pool> pools = new HashMap<>();
+    private FulcrumConfig config;
 
-    BackendClients(Vertx vertx) {
+    BackendClients(Vertx vertx, FulcrumConfig config) {
         this.vertx = vertx;
+        this.config = config;
     }
 
     /**
      * Opens a request to {@code backend} on a pooled connection, connecting first if none is free; or, when
      * {@code fresh}, on a new connection of its own, closed after this one exchange.
      */
-    Future<HttpClientRequest> request(Backend backend, FulcrumConfig config, boolean fresh) {
-        Pool pool = pool(backend, config);
+    Future<HttpClientRequest> request(Backend backend, boolean fresh) {
+        Pool pool = pools.get(backend);
+        if (pool == null) {
+            pool = new Pool(create(backend, config.backendTls()), options(backend), config.backendTls());
+            pools.put(backend, pool);
+        }
         if (!fresh) {
             return pool.client().request(pool.options());
         }
@@ -61,30 +67,64 @@ final class BackendClients {
                 .map(request -> request.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));
     }
 
-    private Pool pool(Backend backend, FulcrumConfig config) {
-        Pool pool = pools.get(backend);
-        long connectTimeoutMillis = config.connectTimeout().toMillis();
-        if (pool == null || pool.options().getConnectTimeout() != connectTimeoutMillis
-                || backend.spec().tls() && !pool.tls().equals(config.backendTls())) {
-            pool = rebuilt(backend, pool, config);
-            pools.put(backend, pool);
+    /**
+     * Follows a new config: the pools of backends no longer configured are shut down, letting their requests in
+     * flight finish (up to {@code shutdownTimeout}; no new request can reach them, as they are in no routing view
+     * any more). An https backend's pool is replaced the same way when the certificate rules change, and every
+     * pool takes the new connect timeout.
+     */
+    void reconfigure(FulcrumConfig next, Collection<Backend> configured) {
+        boolean sameTls = next.backendTls().equals(config.backendTls());
+        boolean sameTimeout = next.connectTimeout().equals(config.connectTimeout());
+        config = next;
+        if (sameTls && sameTimeout) {
+            retainOnly(configured);
+            return;
         }
-        return pool;
+        Set<Backend> keep = identitySet(configured);
+        for (Map.Entry<Backend, Pool> entry : pools.entrySet()) {
+            Backend backend = entry.getKey();
+            Pool pool = entry.getValue();
+            if (!keep.contains(backend)) {
+                continue;
+            }
+            if (backend.spec().tls() && !pool.tls().equals(next.backendTls())) {
+                drain(pool);
+                entry.setValue(new Pool(create(backend, next.backendTls()), options(backend), next.backendTls()));
+            } else {
+                entry.setValue(new Pool(pool.client(), options(backend), pool.tls()));
+            }
+        }
+        retainOnly(configured);
     }
 
-    private Pool rebuilt(Backend backend, Pool previous, FulcrumConfig config) {
-        // The server is the address; host and port are what the Host header names when the client's is not kept.
-        RequestOptions options = new RequestOptions().setServer(backend.address())
+    Future<Void> closeAll() {
+        List<Future<Void>> closing = new ArrayList<>();
+        pools.values().forEach(pool -> closing.add(pool.client().shutdown(0, TimeUnit.SECONDS)));
+        pools.clear();
+        return Future.join(closing).mapEmpty();
+    }
+
+    private void retainOnly(Collection<Backend> configured) {
+        Set<Backend> keep = identitySet(configured);
+        pools.entrySet().removeIf(entry -> {
+            if (keep.contains(entry.getKey())) {
+                return false;
+            }
+            drain(entry.getValue());
+            return true;
+        });
+    }
+
+    private void drain(Pool pool) {
+        pool.client().shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The server is the address; host and port are what the Host header names when the client's is not kept. */
+    private RequestOptions options(Backend backend) {
+        return new RequestOptions().setServer(backend.address())
                 .setHost(backend.spec().hostHeader()).setPort(backend.spec().port())
                 .setConnectTimeout(config.connectTimeout().toMillis());
-        if (previous != null && (!backend.spec().tls() || previous.tls().equals(config.backendTls()))) {
-            return new Pool(previous.client(), options, previous.tls());
-        }
-        if (previous != null) {
-            // New certificate rules: new connections follow them, requests on the old ones finish first.
-            previous.client().shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        }
-        return new Pool(create(backend, config.backendTls()), options, config.backendTls());
     }
 
     private HttpClientAgent create(Backend backend, BackendTls tls) {
@@ -102,27 +142,9 @@ final class BackendClients {
                 .build();
     }
 
-    /**
-     * Closes the pools of backends no longer configured. {@code shutdown} lets the requests still in flight on
-     * them finish (up to {@code drain}) before the connections close; no new request can reach them, since
-     * they are in no routing view any more.
-     */
-    void retainOnly(Collection<Backend> configured, Duration drain) {
-        Set<Backend> keep = Collections.newSetFromMap(new IdentityHashMap<>());
-        keep.addAll(configured);
-        pools.entrySet().removeIf(entry -> {
-            if (keep.contains(entry.getKey())) {
-                return false;
-            }
-            entry.getValue().client().shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        });
-    }
-
-    Future<Void> closeAll() {
-        List<Future<Void>> closing = new ArrayList<>();
-        pools.values().forEach(pool -> closing.add(pool.client().shutdown(0, TimeUnit.SECONDS)));
-        pools.clear();
-        return Future.join(closing).mapEmpty();
+    private static Set<Backend> identitySet(Collection<Backend> backends) {
+        Set<Backend> set = Collections.newSetFromMap(new IdentityHashMap<>());
+        set.addAll(backends);
+        return set;
     }
 }

@@ -42,9 +42,9 @@ final class BackendOrigin implements OriginRequestProvider {
         ctx.request().setURI(backendTarget(ctx, backend));
         boolean preserveHost = now.config().preserveHost();
         HttpServerRequest client = ctx.request().proxiedRequest();
-        // A retry takes a new connection: the pooled ones may have been closed by the backend just like the one
-        // that failed (a keep-alive timeout), and a request on one of them was never seen by the backend.
-        return clients.request(backend, now.config(), exchange.retried()).map(request -> {
+        // A retry after a broken connection takes a new one: the pooled ones may have been closed by the backend
+        // just like the one that failed (a keep-alive timeout), and a request on one of them was never seen.
+        return clients.request(backend, exchange.connectionBroke()).map(request -> {
             // By default the backend sees the host the client asked for, as Go's reverse proxy does: most apps
             // build URLs from it. Otherwise it sees its own address, and the client's in X-Forwarded-Host.
             // Set here rather than through the proxy, which would also overwrite X-Forwarded-Host with the

@@ -33,7 +33,10 @@ final class ClientTimeouts {
     private static final class Client {
         int activeRequests;
         long deadlineNanos;
-        /** The request in progress (HTTP/1.1 serves a connection's requests one at a time), and its bytes moved. */
+        /**
+         * The request in progress (HTTP/1.1 serves a connection's requests one at a time), and its bytes moved (-1
+         * until a sweep has seen it: no clock read per request).
+         */
         HttpServerRequest current;
         long bytesMoved;
         long movedNanos;
@@ -62,8 +65,7 @@ final class ClientTimeouts {
         }
         client.activeRequests++;
         client.current = request;
-        client.bytesMoved = 0;
-        client.movedNanos = System.nanoTime();
+        client.bytesMoved = -1;
         request.response().endHandler(ended -> {
             if (--client.activeRequests == 0) {
                 client.current = null;
@@ -119,7 +121,9 @@ final class ClientTimeouts {
             // Sending the response: the client is not reading it, or the backend is not sending more.
             allowed = response.writeQueueFull() ? config.limits().clientIdleTimeout() : config.requestTimeout();
         } else if (!request.isEnded()) {
-            allowed = config.limits().clientIdleTimeout(); // an upload that has stopped
+            // An upload that has stopped: the client is not sending, or the proxy is not reading it because the
+            // backend is not taking it (backpressure), or is still being connected to.
+            allowed = Connections.reading(request.connection()) ? config.limits().clientIdleTimeout() : config.requestTimeout();
         } else {
             // Waiting for the response's head, which ResponseDeadlines answers with a 504 at requestTimeout. Twice
             // that is only a backstop, for a body counted before its head is written (an HTTP/1.0 client's).

@@ -3,7 +3,7 @@ package dev.fulcrum.proxy;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
-/** Closing a connection that a stalled peer keeps from closing the Vert.x way. */
+/** What Vert.x does not say about a connection, from its Netty channel. */
 final class Connections {
 
     private Connections() {
@@ -21,5 +21,10 @@ final class Connections {
         } else {
             connection.close();
         }
+    }
+
+    /** Whether the proxy reads from {@code connection}; it stops while the other side cannot take more (backpressure). */
+    static boolean reading(HttpConnection connection) {
+        return !(connection instanceof ConnectionBase internal) || internal.channel().config().isAutoRead();
     }
 }

@@ -17,7 +17,7 @@ final class Exchange {
 
     private Backend backend;
     private Backend failedBackend;
-    private boolean mayReturn;
+    private boolean connectionBroke;
     private HttpClientRequest request;
     private ResponseDeadlines.Wait wait;
     private boolean timedOut;
@@ -77,12 +77,17 @@ final class Exchange {
     }
 
     /**
-     * The backend failed this exchange: a retry chooses another, or this one again when {@code mayReturn} and no
-     * other is healthy (its connection broke, but the backend itself may be fine).
+     * The backend failed this exchange: a retry chooses another, or, when only the {@code connectionBroke} (the
+     * backend itself may be fine), this one again if no other is healthy.
      */
-    void retryAfter(Backend failed, boolean mayReturn) {
+    void retryAfter(Backend failed, boolean connectionBroke) {
         failedBackend = failed;
-        this.mayReturn = mayReturn;
+        this.connectionBroke = connectionBroke;
+    }
+
+    /** This attempt retries one whose connection broke: it must not take a pooled connection, which may be stale too. */
+    boolean connectionBroke() {
+        return connectionBroke;
     }
 
     boolean failedBefore(Backend candidate) {
@@ -95,7 +100,7 @@ final class Exchange {
             return healthy;
         }
         List<Backend> others = healthy.stream().filter(backend -> backend != failedBackend).toList();
-        return others.isEmpty() && mayReturn ? healthy : others;
+        return others.isEmpty() && connectionBroke ? healthy : others;
     }
 
     boolean retried() {

@@ -167,6 +167,9 @@ final class OutcomeInterceptor implements ProxyInterceptor {
      * which is what happens to requests on a pooled connection to a backend that has just died.
      */
     private static boolean safeToRetry(ProxyContext ctx, BackendFailure failure) {
+        if (ctx.isWebSocket()) {
+            return false; // the retry path sends a plain request: the handshake would arrive without its Upgrade
+        }
         if (failure.beforeSending()) {
             return true;
         }

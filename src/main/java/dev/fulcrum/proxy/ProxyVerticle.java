@@ -52,7 +52,7 @@ public final class ProxyVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        clients = new BackendClients(vertx);
+        clients = new BackendClients(vertx, routing.config());
         timeouts = new ClientTimeouts(vertx, () -> routing.config());
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> routeWith(routing.config()));
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
@@ -157,9 +157,9 @@ public final class ProxyVerticle extends VerticleBase {
                     timeouts.opened(connection);
                 })
                 .requestHandler(request -> {
-                    if (exchanges.wasToldToClose(request.connection())) {
+                    if (exchanges.draining() && exchanges.wasToldToClose(request.connection())) {
                         // Pipelined behind a response that said "Connection: close" (RFC 9112 §9.6): never served.
-                        Connections.closeNow(request.connection());
+                        request.connection().close();
                         return;
                     }
                     if (RequestFraming.admit(request)) {
@@ -175,7 +175,7 @@ public final class ProxyVerticle extends VerticleBase {
         boolean sameAlgorithm = config.algorithm().equals(routing.config().algorithm());
         routing = new Routing(config, registry.healthy(),
                 sameAlgorithm ? routing.balancer() : Algorithms.create(config.algorithm()));
-        clients.retainOnly(registry.all(), config.shutdownTimeout());
+        clients.reconfigure(config, registry.all());
     }
 
     private <T> Future<T> onContext(Supplier<Future<T>> action) {

@@ -225,6 +225,12 @@ class ConfigParserTest {
         assertError("backendTls.caFile: \"" + empty + "\" is not a PEM file of CA certificates", () -> parseWithCa(empty));
         assertError("backendTls.caFile: \"" + dir + "\" cannot be read", () -> parseWithCa(dir));
         assertError("backendTls.caFile: \"ca.pem\" must be an absolute path", () -> parseWithCa(Path.of("ca.pem")));
+        // DER is a certificate too, but the TLS setup reads PEM only: it would fail at the first handshake.
+        Path der = dir.resolve("ca.der");
+        Files.write(der, java.util.Base64.getMimeDecoder().decode(Files.readString(Path.of(SelfSignedCertificate.create("x")
+                .certificatePath())).replaceAll("-----[A-Z ]+-----", "")));
+        assertError("backendTls.caFile: \"" + der + "\" is not a PEM file of CA certificates (no -----BEGIN CERTIFICATE----- block in it)",
+                () -> parseWithCa(der));
     }
 
     @Test
@@ -233,7 +239,9 @@ class ConfigParserTest {
         BackendTls tls = parseWithCa(Path.of(certificate.certificatePath())).backendTls();
         assertTrue(tls.verify());
         assertEquals(certificate.certificatePath(), tls.caFile());
-        assertTrue(tls.caCertificates().startsWith("-----BEGIN CERTIFICATE-----"), tls.caCertificates());
+        assertTrue(tls.caCertificates().pem().startsWith("-----BEGIN CERTIFICATE-----"), tls.caCertificates().pem());
+        assertEquals(1, tls.caCertificates().count());
+        assertTrue(tls.caCertificates().toString().matches("1 certificate, sha256 [0-9a-f]{12}"), tls.caCertificates().toString());
     }
 
     @Test

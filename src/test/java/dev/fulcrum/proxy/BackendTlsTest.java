@@ -45,7 +45,7 @@ class BackendTlsTest {
     void backendWhoseCertificateIsSignedByCaFileIsProxied(Vertx vertx) {
         SelfSignedCertificate certificate = LOCALHOST;
         String url = tlsBackend(vertx, certificate);
-        Fulcrum fulcrum = Balancer.start(vertx, trusting(Balancer.config(url), certificate));
+        Fulcrum fulcrum = Balancer.start(vertx, trusting(config(url), certificate));
 
         Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
 
@@ -57,7 +57,7 @@ class BackendTlsTest {
     @Test
     void certificateNotTrustedIsReportedAndNeverProxied(Vertx vertx) {
         String url = tlsBackend(vertx, LOCALHOST);
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(url));
+        Fulcrum fulcrum = Balancer.start(vertx, config(url));
 
         Backend backend = backend(fulcrum, url);
         assertEquals(HealthState.UNHEALTHY, backend.health());
@@ -70,7 +70,7 @@ class BackendTlsTest {
     void certificateForAnotherHostIsReportedEvenWhenItsIssuerIsTrusted(Vertx vertx) {
         SelfSignedCertificate other = OTHER_HOST;
         String url = tlsBackend(vertx, other);
-        Fulcrum fulcrum = Balancer.start(vertx, trusting(Balancer.config(url), other));
+        Fulcrum fulcrum = Balancer.start(vertx, trusting(config(url), other));
 
         Backend backend = backend(fulcrum, url);
         assertEquals(HealthState.UNHEALTHY, backend.health());
@@ -81,7 +81,7 @@ class BackendTlsTest {
     @Test
     void verifyFalseAcceptsAnyCertificate(Vertx vertx) {
         String url = tlsBackend(vertx, OTHER_HOST);
-        JsonObject config = Balancer.config(url).put("backendTls", new JsonObject().put("verify", false));
+        JsonObject config = config(url).put("backendTls", new JsonObject().put("verify", false));
         Fulcrum fulcrum = Balancer.start(vertx, config);
 
         Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
@@ -95,7 +95,7 @@ class BackendTlsTest {
     void caFileAddedByReloadTakesEffect(Vertx vertx, @TempDir Path dir) {
         SelfSignedCertificate certificate = LOCALHOST;
         String url = tlsBackend(vertx, certificate);
-        JsonObject config = tlsHealth(Balancer.config(url));
+        JsonObject config = tlsHealth(config(url));
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
         Backend backend = backend(fulcrum, url);
@@ -114,7 +114,7 @@ class BackendTlsTest {
     void caFileReplacedInPlaceIsReadAgainOnRescan(Vertx vertx, @TempDir Path dir) throws IOException {
         String url = tlsBackend(vertx, LOCALHOST);
         Path caFile = Files.copy(Path.of(OTHER_HOST.certificatePath()), dir.resolve("ca.pem"));
-        JsonObject config = tlsHealth(Balancer.config(url))
+        JsonObject config = tlsHealth(config(url))
                 .put("backendTls", new JsonObject().put("caFile", caFile.toString()));
         Fulcrum fulcrum = Balancer.startWatching(vertx, ConfigFile.plain(dir, config));
         Backend backend = backend(fulcrum, url);
@@ -132,7 +132,7 @@ class BackendTlsTest {
     void caFileRemovedByReloadStopsTrustingTheBackend(Vertx vertx, @TempDir Path dir) {
         SelfSignedCertificate certificate = LOCALHOST;
         String url = tlsBackend(vertx, certificate);
-        JsonObject config = trusting(tlsHealth(Balancer.config(url)), certificate);
+        JsonObject config = trusting(tlsHealth(config(url)), certificate);
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
         Http http = new Http(vertx, fulcrum.port());
@@ -157,7 +157,7 @@ class BackendTlsTest {
         SelfSignedCertificate certificate = LOCALHOST;
         String url = tlsBackend(vertx, certificate);
         // Probes far apart, so that the proxy meets the untrusted certificate before the checker does.
-        JsonObject config = trusting(Balancer.config(url).put("healthCheckInterval", "1h")
+        JsonObject config = trusting(config(url).put("healthCheckInterval", "1h")
                 .put("consecutiveFailures", 1), certificate);
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
@@ -191,7 +191,7 @@ class BackendTlsTest {
                 req.response().end("second attempt");
             }
         });
-        Fulcrum fulcrum = Balancer.start(vertx, trusting(Balancer.config(url), LOCALHOST));
+        Fulcrum fulcrum = Balancer.start(vertx, trusting(config(url), LOCALHOST));
 
         Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
 
@@ -211,7 +211,12 @@ class BackendTlsTest {
         return "https://localhost:" + server.actualPort();
     }
 
-    /** Probes as often as {@link Balancer#fastHealth}; a cold JVM's first handshakes take longer than its timeout. */
+    /** A cold JVM's first handshakes, on a busy machine, can take longer than the default probe timeout. */
+    private static JsonObject config(String url) {
+        return Balancer.config(url).put("healthCheck", new JsonObject().put("timeout", "5s"));
+    }
+
+    /** Probes as often as {@link Balancer#fastHealth}, with the same patience for handshakes. */
     private static JsonObject tlsHealth(JsonObject config) {
         return Balancer.fastHealth(config).put("healthCheck", new JsonObject().put("timeout", "5s"));
     }

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
@@ -89,5 +90,32 @@ class WebSocketTest {
 
         Await.until("the backend's close gives the slot back", WAIT, () -> backend.inFlight() == 0);
         Await.until("and closes the client's side", WAIT, ws::isClosed);
+    }
+
+    /**
+     * A handshake whose backend refused the connection is not sent again: the retry path would send it as a plain
+     * request, without its Upgrade. The client gets a 502 (and reconnects; the refusing backend is ejected).
+     */
+    @Test
+    void handshakeToARefusingBackendGetsA502NotAPlainRetry(Vertx vertx) {
+        HttpServer echo = vertx.createHttpServer()
+                .webSocketHandler(ws -> ws.handler(ws::write))
+                .requestHandler(req -> req.response().end("plain request"));
+        echo.listen(0, "127.0.0.1").await();
+        KEPT.add(echo);
+        HttpServer doomed = vertx.createHttpServer().requestHandler(req -> req.response().end("probe ok"));
+        doomed.listen(0, "127.0.0.1").await();
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + doomed.actualPort(),
+                "http://127.0.0.1:" + echo.actualPort()).put("algorithm", "round-robin"));
+        doomed.close().await();
+
+        List<Integer> rejected = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            open(vertx, fulcrum.port(), new AtomicReference<>())
+                    .onFailure(error -> rejected.add(error instanceof UpgradeRejectedException upgrade ? upgrade.getStatus() : -1))
+                    .transform(done -> Future.succeededFuture()).await();
+        }
+
+        assertEquals(List.of(502), rejected, "one of two handshakes met the refusing backend");
     }
 }
