@@ -5,6 +5,7 @@ import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.ParsedResponse;
 import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
@@ -17,8 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,7 +28,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -342,8 +340,8 @@ class BodyFramingEdgeCasesTest {
                 + "GET /2 HTTP/1.1\r\nHost: x\r\n" + CLOSE + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
         InputStream in = new BufferedInputStream(socket.getInputStream());
 
-        Parsed head = Parsed.read(in, true);
-        Parsed get = Parsed.read(in, false);
+        ParsedResponse head = ParsedResponse.read(in, true);
+        ParsedResponse get = ParsedResponse.read(in, false);
 
         assertTrue(head.status() >= 500, head::toString);
         assertTrue(get.status() >= 500, get::toString);
@@ -419,7 +417,7 @@ class BodyFramingEdgeCasesTest {
         for (long i = 0; i < total; i += chunk.length) {
             expected.update(chunk);
         }
-        Parsed response = Parsed.read(new BufferedInputStream(socket.getInputStream()), false);
+        ParsedResponse response = ParsedResponse.read(new BufferedInputStream(socket.getInputStream()), false);
         assertEquals(200, response.status(), response::toString);
         assertEquals(HexFormat.of().formatHex(expected.digest()), response.body(), "the backend got the body intact");
         assertTrue(sentWhilePaused < 24L * 1024 * 1024, "while the backend read nothing the client could send "
@@ -607,7 +605,7 @@ class BodyFramingEdgeCasesTest {
         Socket socket = connect(fulcrum.port());
         socket.getOutputStream().write("GET /stall HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         InputStream in = new BufferedInputStream(socket.getInputStream());
-        Parsed head = Parsed.read(in, true);
+        ParsedResponse head = ParsedResponse.read(in, true);
         assertEquals(200, head.status());
         assertEquals("0123456789", new String(in.readNBytes(10), StandardCharsets.ISO_8859_1));
 
@@ -671,7 +669,7 @@ class BodyFramingEdgeCasesTest {
             out.write(chunk);
         }
 
-        Parsed response = Parsed.read(new BufferedInputStream(socket.getInputStream()), false);
+        ParsedResponse response = ParsedResponse.read(new BufferedInputStream(socket.getInputStream()), false);
 
         assertEquals(200, response.status());
         assertEquals("got " + total, response.body());
@@ -909,79 +907,6 @@ class BodyFramingEdgeCasesTest {
     }
 
     /** One response read from a stream: status, lower-cased headers, body (empty when bodyless). */
-    record Parsed(int status, Map<String, List<String>> headers, String body) {
-
-        String header(String name) {
-            List<String> values = headers.get(name);
-            return values == null || values.isEmpty() ? null : values.get(0);
-        }
-
-        static Parsed read(InputStream in, boolean bodyless) throws IOException {
-            String statusLine = line(in);
-            if (!statusLine.startsWith("HTTP/1.")) {
-                throw new AssertionError("not a status line: " + statusLine);
-            }
-            int status = Integer.parseInt(statusLine.substring(9, 12));
-            Map<String, List<String>> headers = new LinkedHashMap<>();
-            for (int i = 0; i < 500; i++) {
-                String line = line(in);
-                if (line.isEmpty()) {
-                    break;
-                }
-                int colon = line.indexOf(':');
-                headers.computeIfAbsent(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), n -> new ArrayList<>())
-                        .add(line.substring(colon + 1).trim());
-            }
-            if (bodyless || status / 100 == 1 || status == 204 || status == 304) {
-                return new Parsed(status, headers, "");
-            }
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            List<String> codings = headers.getOrDefault("transfer-encoding", List.of());
-            List<String> lengths = headers.getOrDefault("content-length", List.of());
-            if (!codings.isEmpty()) {
-                for (int chunks = 0; chunks < 1_000_000; chunks++) {
-                    int size = Integer.parseInt(line(in).split(";")[0].trim(), 16);
-                    if (size == 0) {
-                        for (int t = 0; t < 100 && !line(in).isEmpty(); t++) {
-                            // trailers
-                        }
-                        break;
-                    }
-                    body.writeBytes(exactly(in, size));
-                    line(in);
-                }
-            } else if (!lengths.isEmpty()) {
-                body.writeBytes(exactly(in, Integer.parseInt(lengths.get(0))));
-            } else {
-                body.writeBytes(in.readAllBytes());
-            }
-            return new Parsed(status, headers, body.toString(StandardCharsets.ISO_8859_1));
-        }
-
-        private static byte[] exactly(InputStream in, int count) throws IOException {
-            byte[] bytes = in.readNBytes(count);
-            if (bytes.length < count) {
-                throw new EOFException("closed after " + bytes.length + " of " + count + " bytes");
-            }
-            return bytes;
-        }
-
-        private static String line(InputStream in) throws IOException {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < 64 * 1024; i++) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new EOFException("closed in a line: " + line);
-                }
-                if (b == '\n') {
-                    int end = line.length();
-                    return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
-                }
-                line.append((char) b);
-            }
-            throw new IOException("line too long");
-        }
-    }
 
     private static MessageDigest sha256Digest() {
         try {

@@ -7,6 +7,7 @@ import dev.fulcrum.health.HealthEvent;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.ParsedResponse;
 import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
@@ -28,7 +29,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -38,10 +38,8 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -165,12 +163,12 @@ class RequestPathEdgeCasesTest {
                 + "GET /after HTTP/1.1\r\nHost: x\r\n" + CLOSE + "\r\n";
 
         InputStream in = new ByteArrayInputStream(exchangeUntilClose(fulcrum.port(), requests));
-        List<Parsed> responses = new ArrayList<>();
+        List<ParsedResponse> responses = new ArrayList<>();
         for (boolean bodyless : new boolean[]{true, true, true, true, false}) {
-            responses.add(Parsed.read(in, bodyless));
+            responses.add(ParsedResponse.read(in, bodyless));
         }
 
-        assertEquals(List.of(200, 200, 204, 304, 200), responses.stream().map(Parsed::status).toList(), responses::toString);
+        assertEquals(List.of(200, 200, 204, 304, 200), responses.stream().map(ParsedResponse::status).toList(), responses::toString);
         assertEquals("1234", responses.get(0).header("content-length"), "HEAD keeps the length it announces");
         assertNull(responses.get(2).header("transfer-encoding"), "a 204 has no body framing");
         assertNull(responses.get(3).header("transfer-encoding"), "a 304 has no body framing");
@@ -427,7 +425,7 @@ class RequestPathEdgeCasesTest {
         long writtenWhileClientIdle = written.get();
 
         InputStream in = new BufferedInputStream(socket.getInputStream());
-        Parsed head = Parsed.read(in, true);
+        ParsedResponse head = ParsedResponse.read(in, true);
         MessageDigest received = sha256Digest();
         long count = 0;
         byte[] buffer = new byte[64 * 1024];
@@ -485,7 +483,7 @@ class RequestPathEdgeCasesTest {
         Socket socket = connect(fulcrum.port());
         socket.getOutputStream().write(WEBSOCKET_HANDSHAKE.getBytes(StandardCharsets.ISO_8859_1));
 
-        Parsed response = Parsed.read(new BufferedInputStream(socket.getInputStream()), false);
+        ParsedResponse response = ParsedResponse.read(new BufferedInputStream(socket.getInputStream()), false);
 
         assertEquals(302, response.status(), response::toString);
         assertNothingInFlight(fulcrum, "after a refused handshake");
@@ -503,7 +501,7 @@ class RequestPathEdgeCasesTest {
         Socket socket = connect(fulcrum.port());
         socket.getOutputStream().write(WEBSOCKET_HANDSHAKE.getBytes(StandardCharsets.ISO_8859_1));
         InputStream in = new BufferedInputStream(socket.getInputStream());
-        Parsed refused = Parsed.read(in, false);
+        ParsedResponse refused = ParsedResponse.read(in, false);
         assertEquals(404, refused.status(), refused::toString);
         assertNull(refused.header("connection"), "the connection is kept alive");
 
@@ -675,10 +673,10 @@ class RequestPathEdgeCasesTest {
         InputStream in = new BufferedInputStream(socket.getInputStream());
 
         socket.setSoTimeout(3_000);
-        Parsed interim = Parsed.read(in, true);
+        ParsedResponse interim = ParsedResponse.read(in, true);
         assertEquals(100, interim.status(), "the client waits for 100 Continue before sending its body");
         socket.getOutputStream().write("hello".getBytes(StandardCharsets.ISO_8859_1));
-        Parsed answer = Parsed.read(in, false);
+        ParsedResponse answer = ParsedResponse.read(in, false);
 
         assertEquals(200, answer.status(), answer::toString);
         assertEquals("got hello", answer.body());
@@ -697,7 +695,7 @@ class RequestPathEdgeCasesTest {
         socket.getOutputStream().write(("POST /expect HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                 + "Expect: 100-continue\r\n" + CLOSE + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
 
-        Parsed answer = Parsed.read(new BufferedInputStream(socket.getInputStream()), false);
+        ParsedResponse answer = ParsedResponse.read(new BufferedInputStream(socket.getInputStream()), false);
 
         assertTrue(answer.status() == 502 || answer.status() == 503, "no 100 Continue, a refusal: " + answer);
     }
@@ -841,79 +839,6 @@ class RequestPathEdgeCasesTest {
     }
 
     /** One response read from a stream: status, lower-cased headers, body (empty when bodyless). */
-    record Parsed(int status, Map<String, List<String>> headers, String body) {
-
-        String header(String name) {
-            List<String> values = headers.get(name);
-            return values == null || values.isEmpty() ? null : values.get(0);
-        }
-
-        static Parsed read(InputStream in, boolean bodyless) throws IOException {
-            String statusLine = line(in);
-            if (!statusLine.startsWith("HTTP/1.")) {
-                throw new AssertionError("not a status line: " + statusLine);
-            }
-            int status = Integer.parseInt(statusLine.substring(9, 12));
-            Map<String, List<String>> headers = new LinkedHashMap<>();
-            for (int i = 0; i < 500; i++) {
-                String line = line(in);
-                if (line.isEmpty()) {
-                    break;
-                }
-                int colon = line.indexOf(':');
-                headers.computeIfAbsent(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), n -> new ArrayList<>())
-                        .add(line.substring(colon + 1).trim());
-            }
-            if (bodyless || status / 100 == 1 || status == 204 || status == 304) {
-                return new Parsed(status, headers, "");
-            }
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            List<String> codings = headers.getOrDefault("transfer-encoding", List.of());
-            List<String> lengths = headers.getOrDefault("content-length", List.of());
-            if (!codings.isEmpty()) {
-                for (int chunks = 0; chunks < 100_000; chunks++) {
-                    int size = Integer.parseInt(line(in).split(";")[0].trim(), 16);
-                    if (size == 0) {
-                        for (int t = 0; t < 100 && !line(in).isEmpty(); t++) {
-                            // trailers
-                        }
-                        break;
-                    }
-                    body.writeBytes(exactly(in, size));
-                    line(in);
-                }
-            } else if (!lengths.isEmpty()) {
-                body.writeBytes(exactly(in, Integer.parseInt(lengths.get(0))));
-            } else {
-                body.writeBytes(in.readAllBytes());
-            }
-            return new Parsed(status, headers, body.toString(StandardCharsets.ISO_8859_1));
-        }
-
-        private static byte[] exactly(InputStream in, int count) throws IOException {
-            byte[] bytes = in.readNBytes(count);
-            if (bytes.length < count) {
-                throw new EOFException("closed after " + bytes.length + " of " + count + " bytes");
-            }
-            return bytes;
-        }
-
-        private static String line(InputStream in) throws IOException {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < 64 * 1024; i++) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new EOFException("closed in a line: " + line);
-                }
-                if (b == '\n') {
-                    int end = line.length();
-                    return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
-                }
-                line.append((char) b);
-            }
-            throw new IOException("line too long");
-        }
-    }
 
     private static MessageDigest sha256Digest() {
         try {
