@@ -14,7 +14,10 @@ public record BackendTls(boolean verify, String caFile, CaCertificates caCertifi
     public static final BackendTls DEFAULT = new BackendTls(true, null, null);
 
     /** {@code options} set up to connect to an {@code https} backend under these settings. */
-    public HttpClientOptions applyTo(HttpClientOptions options) {
+    public HttpClientOptions applyTo(HttpClientOptions options, boolean namedHost) {
+        // SNI for every host name: the JDK leaves it out for names without a dot ("payments", a Kubernetes
+        // service). Never for an address, which SNI may not carry (RFC 6066 §3).
+        options.setForceSni(namedHost);
         if (!verify) {
             return options.setTrustAll(true).setVerifyHost(false);
         }

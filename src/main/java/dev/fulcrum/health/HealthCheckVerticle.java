@@ -46,7 +46,9 @@ public final class HealthCheckVerticle extends VerticleBase {
     private final Map<Backend, Long> nextProbe = new HashMap<>();
     private final Set<Backend> probing = new HashSet<>();
     private final SplittableRandom random = new SplittableRandom();
-    private HttpClient client;
+    /** One probe client for backends named by host name, one for those given by address (no SNI for them). */
+    private HttpClient namedClient;
+    private HttpClient addressClient;
 
     public HealthCheckVerticle(FulcrumConfig config, BackendRegistry registry) {
         this.config = config;
@@ -56,7 +58,8 @@ public final class HealthCheckVerticle extends VerticleBase {
     /** Completes once every backend has been probed once, so that the listener opens with a known healthy set. */
     @Override
     public Future<?> start() {
-        client = probeClient(config.backendTls());
+        namedClient = probeClient(config.backendTls(), true);
+        addressClient = probeClient(config.backendTls(), false);
         vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(PassiveFailure.ADDRESS,
                 message -> eject(PassiveFailure.fromJson(message.body())));
         ConfigEvents.answerProbeRequests(vertx.eventBus(), this::reconfigure);
@@ -77,8 +80,10 @@ public final class HealthCheckVerticle extends VerticleBase {
         boolean newInterval = !next.healthCheckInterval().equals(config.healthCheckInterval());
         if (!next.backendTls().equals(config.backendTls())) {
             // Probes in flight finish on the old client; the next ones follow the new certificate rules.
-            client.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
-            client = probeClient(next.backendTls());
+            namedClient.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
+            addressClient.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
+            namedClient = probeClient(next.backendTls(), true);
+            addressClient = probeClient(next.backendTls(), false);
         }
         config = next;
         List<Backend> current = registry.all();
@@ -105,9 +110,9 @@ public final class HealthCheckVerticle extends VerticleBase {
      * A new connection per probe: it checks that the backend accepts connections (and completes a TLS
      * handshake), and a keep-alive connection closed by the backend could never fail a probe spuriously.
      */
-    private HttpClient probeClient(BackendTls tls) {
+    private HttpClient probeClient(BackendTls tls, boolean namedHosts) {
         return vertx.createHttpClient(tls.applyTo(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
-                        .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES)),
+                        .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES), namedHosts),
                 new PoolOptions().setHttp1MaxSize(1024));
     }
 
@@ -117,7 +122,7 @@ public final class HealthCheckVerticle extends VerticleBase {
         trackers.clear();
         nextProbe.values().forEach(vertx::cancelTimer);
         nextProbe.clear();
-        return client.close();
+        return Future.join(namedClient.close(), addressClient.close());
     }
 
     /** Probes now, then again after every interval while the backend is configured; returns the first probe. */
@@ -153,6 +158,7 @@ public final class HealthCheckVerticle extends VerticleBase {
                 .setConnectTimeout(timeout)
                 .putHeader("user-agent", "fulcrum-health-check");
         boolean[] timedOut = {false};
+        HttpClient client = backend.spec().namedHost() ? namedClient : addressClient;
         return client.request(options)
                 .compose(request -> {
                     long timer = vertx.setTimer(timeout, id -> {

@@ -1,7 +1,6 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
-import dev.fulcrum.config.BackendTls;
 import dev.fulcrum.config.FulcrumConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,8 +32,8 @@ final class BackendClients {
     /** Vert.x pools 5 connections per origin by default: far too few for a balancer. */
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
 
-    /** A backend's pool, the request options for it and the TLS settings it was built with. */
-    private record Pool(HttpClientAgent client, RequestOptions options, BackendTls tls) {
+    /** A backend's pool and the request options for it. */
+    private record Pool(HttpClientAgent client, RequestOptions options) {
     }
 
     private final Vertx vertx;
@@ -53,7 +52,7 @@ final class BackendClients {
     Future<HttpClientRequest> request(Backend backend, boolean fresh) {
         Pool pool = pools.get(backend);
         if (pool == null) {
-            pool = new Pool(create(backend, config.backendTls()), options(backend), config.backendTls());
+            pool = new Pool(create(backend), options(backend));
             pools.put(backend, pool);
         }
         if (!fresh) {
@@ -70,8 +69,8 @@ final class BackendClients {
     /**
      * Follows a new config: the pools of backends no longer configured are shut down, letting their requests in
      * flight finish (up to {@code shutdownTimeout}; no new request can reach them, as they are in no routing view
-     * any more). An https backend's pool is replaced the same way when the certificate rules change, and every
-     * pool takes the new connect timeout.
+     * any more). Every pool takes the new connect timeout; an https backend's pool is replaced when the
+     * certificate rules or the connect timeout (its handshake's too) change.
      */
     void reconfigure(FulcrumConfig next, Collection<Backend> configured) {
         boolean sameTls = next.backendTls().equals(config.backendTls());
@@ -88,11 +87,13 @@ final class BackendClients {
             if (!keep.contains(backend)) {
                 continue;
             }
-            if (backend.spec().tls() && !pool.tls().equals(next.backendTls())) {
-                drain(pool);
-                entry.setValue(new Pool(create(backend, next.backendTls()), options(backend), next.backendTls()));
+            if (backend.spec().tls()) {
+                // New certificate rules or handshake timeout: new connections follow them. Exchanges on the old
+                // ones (a long stream, a WebSocket) run on: the backend has not gone away.
+                pool.client().shutdown(1, TimeUnit.DAYS);
+                entry.setValue(new Pool(create(backend), options(backend)));
             } else {
-                entry.setValue(new Pool(pool.client(), options(backend), pool.tls()));
+                entry.setValue(new Pool(pool.client(), options(backend)));
             }
         }
         retainOnly(configured);
@@ -127,14 +128,17 @@ final class BackendClients {
                 .setConnectTimeout(config.connectTimeout().toMillis());
     }
 
-    private HttpClientAgent create(Backend backend, BackendTls tls) {
+    private HttpClientAgent create(Backend backend) {
         HttpClientOptions options = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setTcpNoDelay(true)
                 .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES)
-                .setSsl(backend.spec().tls());
+                .setSsl(backend.spec().tls())
+                // The pool's connect timeout covers the handshake; this bounds it on a connection of its own too.
+                .setSslHandshakeTimeout(config.connectTimeout().toMillis())
+                .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
         return vertx.httpClientBuilder()
-                .with(backend.spec().tls() ? tls.applyTo(options) : options)
+                .with(backend.spec().tls() ? config.backendTls().applyTo(options, backend.spec().namedHost()) : options)
                 .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS_PER_BACKEND))
                 // A pooled connection reset by a dying backend is no news: exchanges on it fail, are counted
                 // and retried on their own path. Without a handler Vert.x logs every such reset as SEVERE.

@@ -1,10 +1,12 @@
 package dev.fulcrum.proxy;
 
+import dev.fulcrum.health.TlsFailure;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 
-import javax.net.ssl.SSLHandshakeException;
 import java.net.ConnectException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Why an exchange with a backend failed, and what the client is told. Bodies are short and say which side
@@ -37,13 +39,16 @@ enum BackendFailure {
         if (error instanceof NoHealthyBackendException) {
             return NO_HEALTHY_BACKEND;
         }
-        if (error instanceof ConnectTimeoutException) {
+        // A connection not obtained in time: Netty's connect timeout, the pool's (which covers the TLS handshake
+        // too), or the handshake timeout of a connection of its own.
+        if (error instanceof ConnectTimeoutException || error instanceof TimeoutException
+                || error instanceof SslHandshakeTimeoutException) {
             return CONNECT_TIMEOUT;
         }
         if (error instanceof ConnectException) {
             return REFUSED;
         }
-        if (error instanceof SSLHandshakeException) {
+        if (TlsFailure.of(error).isPresent()) {
             return TLS_HANDSHAKE;
         }
         // Netty's decoder reports a response it cannot parse (a bad status line, header or chunk size) with

@@ -23,11 +23,13 @@ final class BackendOrigin implements OriginRequestProvider {
     private final Supplier<Routing> routing;
     private final BackendClients clients;
     private final ResponseDeadlines deadlines;
+    private final ClientTimeouts timeouts;
 
-    BackendOrigin(Supplier<Routing> routing, BackendClients clients, ResponseDeadlines deadlines) {
+    BackendOrigin(Supplier<Routing> routing, BackendClients clients, ResponseDeadlines deadlines, ClientTimeouts timeouts) {
         this.routing = routing;
         this.clients = clients;
         this.deadlines = deadlines;
+        this.timeouts = timeouts;
     }
 
     @Override
@@ -57,6 +59,7 @@ final class BackendOrigin implements OriginRequestProvider {
             // one as SEVERE, which a client closing its connection early must not do.
             request.exceptionHandler(IGNORE);
             exchange.sent(request);
+            timeouts.forwarded(client);
             if (client.isEnded() || ctx.isWebSocket()) {
                 // A WebSocket handshake has no body; the connection becomes the socket, not a request stream.
                 exchange.awaitResponse(request, deadlines);

@@ -34,11 +34,14 @@ final class ClientTimeouts {
         int activeRequests;
         long deadlineNanos;
         /**
-         * The request in progress (HTTP/1.1 serves a connection's requests one at a time), and its bytes moved (-1
-         * until a sweep has seen it: no clock read per request).
+         * The request in progress (HTTP/1.1 serves a connection's requests one at a time), and whether the proxy
+         * has opened it on a backend yet. Its bytes moved (-1 until a sweep has seen it: no clock read per
+         * request), and the bytes waiting to go out to the client, which shrink as the client reads.
          */
         HttpServerRequest current;
+        boolean forwarded;
         long bytesMoved;
+        long bytesQueued;
         long movedNanos;
     }
 
@@ -65,6 +68,7 @@ final class ClientTimeouts {
         }
         client.activeRequests++;
         client.current = request;
+        client.forwarded = false;
         client.bytesMoved = -1;
         request.response().endHandler(ended -> {
             if (--client.activeRequests == 0) {
@@ -72,6 +76,14 @@ final class ClientTimeouts {
                 client.deadlineNanos = System.nanoTime() + config.get().limits().clientIdleTimeout().toNanos();
             }
         });
+    }
+
+    /** {@code request} is open on a backend now: an upload that stops from here on may be the client's doing. */
+    void forwarded(HttpServerRequest request) {
+        Client client = clients.get(request.connection());
+        if (client != null && client.current == request) {
+            client.forwarded = true;
+        }
     }
 
     /** The connection carries a WebSocket now, which lives until either side closes it. */
@@ -111,8 +123,12 @@ final class ClientTimeouts {
         }
         HttpServerResponse response = request.response();
         long moved = request.bytesRead() + response.bytesWritten();
-        if (moved != client.bytesMoved) {
+        // The response's bytes count when handed over to go out; a client reading a large one slowly takes them
+        // out of the queue long after that.
+        long queued = Connections.queuedBytes(request.connection());
+        if (moved != client.bytesMoved || queued != client.bytesQueued) {
             client.bytesMoved = moved;
+            client.bytesQueued = queued;
             client.movedNanos = now;
             return false;
         }
@@ -121,8 +137,12 @@ final class ClientTimeouts {
             // Sending the response: the client is not reading it, or the backend is not sending more.
             allowed = response.writeQueueFull() ? config.limits().clientIdleTimeout() : config.requestTimeout();
         } else if (!request.isEnded()) {
-            // An upload that has stopped: the client is not sending, or the proxy is not reading it because the
-            // backend is not taking it (backpressure), or is still being connected to.
+            // An upload that has stopped: the client is not sending, or the proxy is not reading it, because no
+            // backend is connected yet (requestTimeout and connectTimeout count that) or the backend is not taking
+            // it (backpressure).
+            if (!client.forwarded) {
+                return false;
+            }
             allowed = Connections.reading(request.connection()) ? config.limits().clientIdleTimeout() : config.requestTimeout();
         } else {
             // Waiting for the response's head, which ResponseDeadlines answers with a 504 at requestTimeout. Twice

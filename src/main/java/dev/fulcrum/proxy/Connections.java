@@ -27,4 +27,9 @@ final class Connections {
     static boolean reading(HttpConnection connection) {
         return !(connection instanceof ConnectionBase internal) || internal.channel().config().isAutoRead();
     }
+
+    /** Bytes queued in Netty to go out on {@code connection}, beyond what leaves it writable (0 when writable). */
+    static long queuedBytes(HttpConnection connection) {
+        return connection instanceof ConnectionBase internal ? internal.channel().bytesBeforeWritable() : 0;
+    }
 }

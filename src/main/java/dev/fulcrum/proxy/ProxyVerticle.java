@@ -59,7 +59,7 @@ public final class ProxyVerticle extends VerticleBase {
 
         Supplier<Routing> current = () -> routing;
         deadlines = new ResponseDeadlines(vertx, () -> routing.config().requestTimeout());
-        BackendOrigin origin = new BackendOrigin(current, clients, deadlines);
+        BackendOrigin origin = new BackendOrigin(current, clients, deadlines, timeouts);
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
