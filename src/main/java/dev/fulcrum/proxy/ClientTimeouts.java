@@ -8,7 +8,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
 import java.time.Duration;
-
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
