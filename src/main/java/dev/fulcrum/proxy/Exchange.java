@@ -18,6 +18,7 @@ final class Exchange {
     private Backend backend;
     private Backend failedBackend;
     private boolean connectionBroke;
+    private boolean opened;
     private HttpClientRequest request;
     private ResponseDeadlines.Wait wait;
     private boolean timedOut;
@@ -36,12 +37,19 @@ final class Exchange {
     void take(Backend chosen) {
         chosen.requestStarted();
         backend = chosen;
+        opened = false;
     }
 
     /** A new attempt: the request is open on the backend's connection. */
     void sent(HttpClientRequest sent) {
         answered();
         request = sent;
+        opened = true;
+    }
+
+    /** The current attempt got as far as a request on a backend connection; if not, nothing of it was sent. */
+    boolean opened() {
+        return opened;
     }
 
     /**

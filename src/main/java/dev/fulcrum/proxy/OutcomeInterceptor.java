@@ -124,9 +124,11 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         if (backend != null && !clientGone && !exchange.failedBefore(backend)) {
             countAgainst(backend, failure, TlsFailure.describe(error, backend.spec().host()).orElse(failure.message));
         }
-        if (backend != null && !clientGone && !exchange.retried() && safeToRetry(ctx, failure)) {
+        // No request was opened (refused, timed out, a pool closing under a reload): nothing reached the backend.
+        boolean nothingSent = !exchange.opened();
+        if (backend != null && !clientGone && !exchange.retried() && safeToRetry(ctx, failure, nothingSent)) {
             exchange.release();
-            exchange.retryAfter(backend, failure == BackendFailure.BROKEN);
+            exchange.retryAfter(backend, failure == BackendFailure.BROKEN && !nothingSent);
             return origin.create(ctx)
                     .compose(request -> ctx.request().send(request))
                     .compose(response -> answered(ctx, response), retryError -> retryFailed(ctx, failure, retryError));
@@ -166,11 +168,11 @@ final class OutcomeInterceptor implements ProxyInterceptor {
      * dropped the connection before answering a request that is idempotent and has no body (RFC 9110 §9.2.2),
      * which is what happens to requests on a pooled connection to a backend that has just died.
      */
-    private static boolean safeToRetry(ProxyContext ctx, BackendFailure failure) {
+    private static boolean safeToRetry(ProxyContext ctx, BackendFailure failure, boolean nothingSent) {
         if (ctx.isWebSocket()) {
             return false; // the retry path sends a plain request: the handshake would arrive without its Upgrade
         }
-        if (failure.beforeSending()) {
+        if (nothingSent || failure.beforeSending()) {
             return true;
         }
         return failure == BackendFailure.BROKEN && ctx.request().getBody() == null
