@@ -6,6 +6,7 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.ParsedResponse;
+import dev.fulcrum.support.RawBackend;
 import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
@@ -37,7 +38,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -75,7 +75,7 @@ class BodyFramingEdgeCasesTest {
      */
     @Test
     void interim102ProcessingIsNeverTakenForTheFinalResponse(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 102 Processing\r\n\r\n"
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 102 Processing\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port).put("consecutiveFailures", 100));
 
@@ -91,7 +91,7 @@ class BodyFramingEdgeCasesTest {
     /** 103 Early Hints (RFC 8297) followed by the final response: the client gets the final response intact. */
     @Test
     void earlyHints103IsFollowedByTheFinalResponse(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
                 + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port));
 
@@ -107,7 +107,7 @@ class BodyFramingEdgeCasesTest {
     /** A backend that sends 100 Continue unasked (some do for every upload): the client gets the final answer. */
     @Test
     void unsolicited100ContinueFromTheBackendIsNotTheAnswer(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 100 Continue\r\n\r\n"
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 100 Continue\r\n\r\n"
                 + "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port));
 
@@ -128,9 +128,9 @@ class BodyFramingEdgeCasesTest {
      */
     @Test
     void backendDyingMidChunkedBodyIsNotPassedOffAsCompleteOnAKeepAliveConnection(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> requestLine.contains("/cut")
-                ? new RawReply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", true)
-                : new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false));
+        int port = RawBackend.start(vertx, requestLine -> requestLine.contains("/cut")
+                ? new RawBackend.Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", true)
+                : new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port).put("consecutiveFailures", 100));
 
         List<RawHttp.Response> responses = RawHttp.exchange(fulcrum.port(), "GET /cut HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -145,9 +145,9 @@ class BodyFramingEdgeCasesTest {
     /** The same for a Content-Length body, on a keep-alive client connection with a pipelined request behind it. */
     @Test
     void backendDyingMidContentLengthBodyClosesAKeepAliveClientConnection(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> requestLine.contains("/cut")
-                ? new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", true)
-                : new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false));
+        int port = RawBackend.start(vertx, requestLine -> requestLine.contains("/cut")
+                ? new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", true)
+                : new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port).put("consecutiveFailures", 100));
 
         List<RawHttp.Response> responses = RawHttp.exchange(fulcrum.port(), "GET /cut HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -213,7 +213,7 @@ class BodyFramingEdgeCasesTest {
      */
     @Test
     void backendClosingAfterEachResponseWithoutConnectionCloseDoesNotFailLaterRequests(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true));
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port));
         Http http = new Http(vertx, fulcrum.port());
 
@@ -230,7 +230,7 @@ class BodyFramingEdgeCasesTest {
     /** The same backend, with the client pipelining its requests: each answer frees the connection at once. */
     @Test
     void backendClosingAfterEachResponseDoesNotFailPipelinedRequests(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true));
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port));
         StringBuilder requests = new StringBuilder();
         for (int i = 0; i < 20; i++) {
@@ -599,7 +599,7 @@ class BodyFramingEdgeCasesTest {
      */
     @Test
     void backendStallingMidBodyIsCutOffAfterRequestTimeout(Vertx vertx) throws IOException {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789", false));
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port)
                 .put("requestTimeout", "500ms").put("clientIdleTimeout", "500ms"));
         Socket socket = connect(fulcrum.port());
@@ -729,7 +729,7 @@ class BodyFramingEdgeCasesTest {
      */
     @Test
     void http10ClientWhoseBackendStallsWhileTheBodyIsCountedIsCutOff(Vertx vertx) throws IOException {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", false));
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port)
                 .put("requestTimeout", "300ms").put("clientIdleTimeout", "300ms"));
         Socket socket = connect(fulcrum.port());
@@ -749,7 +749,7 @@ class BodyFramingEdgeCasesTest {
      */
     @Test
     void http10ClientWhoseBackendDiesWhileTheBodyIsCountedGetsAClean502(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
                 + "Set-Cookie: session=abc\r\nCache-Control: public, max-age=3600\r\n\r\n5\r\nhello\r\n", true));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port).put("consecutiveFailures", 100));
 
@@ -864,49 +864,6 @@ class BodyFramingEdgeCasesTest {
         return socket;
     }
 
-    /** A raw backend's answer to one request: the exact bytes, and whether the connection closes after them. */
-    record RawReply(String bytes, boolean close) {
-    }
-
-    /**
-     * A raw TCP backend for requests without a body: it answers Fulcrum's probes 200 and every other request
-     * with {@code answer(requestLine)} (no answer when null), keeping the connection unless told to close it.
-     */
-    private static int rawBackend(Vertx vertx, Function<String, RawReply> answer) {
-        NetServer server = vertx.createNetServer().connectHandler(socket -> {
-            Buffer[] pending = {Buffer.buffer()};
-            AtomicBoolean closed = new AtomicBoolean();
-            socket.handler(data -> {
-                pending[0].appendBuffer(data);
-                for (int heads = 0; heads < 100 && !closed.get(); heads++) {
-                    String text = pending[0].toString(StandardCharsets.ISO_8859_1);
-                    int end = text.indexOf("\r\n\r\n");
-                    if (end < 0) {
-                        return;
-                    }
-                    String head = text.substring(0, end);
-                    pending[0] = pending[0].getBuffer(end + 4, pending[0].length());
-                    if (head.toLowerCase(Locale.ROOT).contains("\r\nuser-agent: fulcrum-health-check")) {
-                        socket.write(Buffer.buffer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
-                        continue;
-                    }
-                    RawReply reply = answer.apply(head.substring(0, head.indexOf("\r\n")));
-                    if (reply == null) {
-                        continue;
-                    }
-                    if (reply.close()) {
-                        closed.set(true);
-                        socket.end(Buffer.buffer(reply.bytes(), "ISO-8859-1"));
-                    } else {
-                        socket.write(Buffer.buffer(reply.bytes(), "ISO-8859-1"));
-                    }
-                }
-            });
-        });
-        return server.listen(0, "127.0.0.1").await().actualPort();
-    }
-
-    /** One response read from a stream: status, lower-cased headers, body (empty when bodyless). */
 
     private static MessageDigest sha256Digest() {
         try {

@@ -8,6 +8,7 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.ParsedResponse;
+import dev.fulcrum.support.RawBackend;
 import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
@@ -20,7 +21,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.net.NetServer;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,11 +40,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -133,7 +131,7 @@ class RequestPathEdgeCasesTest {
 
     @Test
     void backendClosingInsideAContentLengthBodyIsNotPassedOffAsComplete(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply(
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply(
                 "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "0123456789", true));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port).put("consecutiveFailures", 100));
 
@@ -148,12 +146,12 @@ class RequestPathEdgeCasesTest {
 
     @Test
     void headAnd204And304ResponsesAreFramedRightOnAKeepAliveConnection(Vertx vertx) throws IOException {
-        int port = rawBackend(vertx, requestLine -> switch (requestLine.split(" ")[1]) {
-            case "/head-length" -> new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", false);
-            case "/head-chunked" -> new RawReply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false);
-            case "/204" -> new RawReply("HTTP/1.1 204 No Content\r\n\r\n", false);
-            case "/304" -> new RawReply("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 1234\r\n\r\n", false);
-            default -> new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter", false);
+        int port = RawBackend.start(vertx, requestLine -> switch (requestLine.split(" ")[1]) {
+            case "/head-length" -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", false);
+            case "/head-chunked" -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false);
+            case "/204" -> new RawBackend.Reply("HTTP/1.1 204 No Content\r\n\r\n", false);
+            case "/304" -> new RawBackend.Reply("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 1234\r\n\r\n", false);
+            default -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter", false);
         });
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port));
         String requests = "HEAD /head-length HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -180,9 +178,9 @@ class RequestPathEdgeCasesTest {
     @Test
     void readUntilCloseResponsesArriveWholeAndTheSlotIsReturned(Vertx vertx) {
         String body = "0123456789abcdef".repeat(8 * 1024); // 128 KiB
-        int port = rawBackend(vertx, requestLine -> requestLine.contains("/http10")
-                ? new RawReply("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body, true)
-                : new RawReply("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body, true));
+        int port = RawBackend.start(vertx, requestLine -> requestLine.contains("/http10")
+                ? new RawBackend.Reply("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body, true)
+                : new RawBackend.Reply("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body, true));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port));
 
         for (String path : List.of("/http11-close", "/http10", "/http11-close", "/http10")) {
@@ -201,10 +199,10 @@ class RequestPathEdgeCasesTest {
 
     @Test
     void chunkedResponseWithTrailersArrivesIntact(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> requestLine.contains("/trailers")
-                ? new RawReply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+        int port = RawBackend.start(vertx, requestLine -> requestLine.contains("/trailers")
+                ? new RawBackend.Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
                 + "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n", false)
-                : new RawReply("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter", false));
+                : new RawBackend.Reply("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter", false));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port));
 
         List<RawHttp.Response> responses = RawHttp.exchange(fulcrum.port(), "GET /trailers HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -572,7 +570,7 @@ class RequestPathEdgeCasesTest {
     /** README, Security and limits: "Malformed backend responses (garbage, ...) become 502 backend sent a malformed response". */
     @Test
     void garbageFromTheBackendIs502WithTheMalformedMessage(Vertx vertx) {
-        int port = rawBackend(vertx, requestLine -> new RawReply("HELLO\r\n\r\n", true));
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HELLO\r\n\r\n", true));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port).put("consecutiveFailures", 100));
 
         RawHttp.Response response = RawHttp.send(fulcrum.port(), "GET / HTTP/1.1\r\nHost: x\r\n" + CLOSE + "\r\n");
@@ -748,47 +746,6 @@ class RequestPathEdgeCasesTest {
         throw new AssertionError("the connection was not closed; received: " + all.toString(StandardCharsets.ISO_8859_1));
     }
 
-    /** A raw backend's answer to one request: the exact bytes, and whether the connection closes after them. */
-    record RawReply(String bytes, boolean close) {
-    }
-
-    /**
-     * A raw TCP backend for requests without a body: it answers Fulcrum's probes 200 and every other request
-     * with {@code answer(requestLine)} (no answer when null), keeping the connection unless told to close it.
-     */
-    private static int rawBackend(Vertx vertx, Function<String, RawReply> answer) {
-        NetServer server = vertx.createNetServer().connectHandler(socket -> {
-            Buffer[] pending = {Buffer.buffer()};
-            AtomicBoolean closed = new AtomicBoolean();
-            socket.handler(data -> {
-                pending[0].appendBuffer(data);
-                for (int heads = 0; heads < 100 && !closed.get(); heads++) {
-                    String text = pending[0].toString(StandardCharsets.ISO_8859_1);
-                    int end = text.indexOf("\r\n\r\n");
-                    if (end < 0) {
-                        return;
-                    }
-                    String head = text.substring(0, end);
-                    pending[0] = pending[0].getBuffer(end + 4, pending[0].length());
-                    if (head.toLowerCase(Locale.ROOT).contains("\r\nuser-agent: fulcrum-health-check")) {
-                        socket.write(Buffer.buffer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
-                        continue;
-                    }
-                    RawReply reply = answer.apply(head.substring(0, head.indexOf("\r\n")));
-                    if (reply == null) {
-                        continue;
-                    }
-                    if (reply.close()) {
-                        closed.set(true);
-                        socket.end(Buffer.buffer(reply.bytes(), "ISO-8859-1"));
-                    } else {
-                        socket.write(Buffer.buffer(reply.bytes(), "ISO-8859-1"));
-                    }
-                }
-            });
-        });
-        return server.listen(0, "127.0.0.1").await().actualPort();
-    }
 
     /** Writes the response body chunk by chunk, as fast as the connection takes it and no faster. */
     private static void pump(HttpServerResponse response, Buffer chunk, long total, AtomicLong written, AtomicLong stalledSince) {
@@ -837,8 +794,6 @@ class RequestPathEdgeCasesTest {
             vertx.setTimer(everyMillis, t -> writeSlowly(vertx, req, piece, count - 1, everyMillis));
         }
     }
-
-    /** One response read from a stream: status, lower-cased headers, body (empty when bodyless). */
 
     private static MessageDigest sha256Digest() {
         try {
