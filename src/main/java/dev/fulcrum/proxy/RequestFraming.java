@@ -4,6 +4,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.HostAndPort;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,9 +40,12 @@ final class RequestFraming {
         if (hasControlCharacter(request.uri()) || headers.contains("")) {
             return reject(request);
         }
-        // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one valid Host (or an absolute target naming one).
+        // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host, even with an absolute target (which then wins
+        // over it); on any version, a second Host or an invalid one is refused.
         List<String> hosts = headers.getAll(HttpHeaders.HOST);
-        if (hosts.size() > 1 || (request.version() == HttpVersion.HTTP_1_1 && ClientAuthority.of(request) == null)) {
+        boolean validHost = hosts.size() == 1 && HostAndPort.parseAuthority(hosts.get(0), -1) != null;
+        if (hosts.size() > 1 || (!hosts.isEmpty() && !validHost)
+                || (request.version() == HttpVersion.HTTP_1_1 && (!validHost || ClientAuthority.of(request) == null))) {
             return reject(request);
         }
         return true;

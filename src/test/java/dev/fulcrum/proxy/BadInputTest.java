@@ -70,6 +70,23 @@ class BadInputTest {
         assertServesNormallyAfter(fulcrum, backend);
     }
 
+    /** RFC 9112 §3.2: one valid Host on HTTP/1.1, even with an absolute target; never two, never an invalid one. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "GET http://fulcrum/p HTTP/1.1\r\n\r\n",
+            "GET http://fulcrum/p HTTP/1.1\r\nHost: fulcrum:99999\r\n\r\n",
+            "GET / HTTP/1.0\r\nHost: fulcrum:99999\r\n\r\n",
+            "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+    })
+    void missingSecondOrInvalidHostIs400(String request, Vertx vertx) {
+        Recording backend = new Recording(vertx);
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend.backend));
+
+        assertRefused(400, RawHttp.send(fulcrum.port(), request));
+
+        assertServesNormallyAfter(fulcrum, backend);
+    }
+
     // ---- size limits ------------------------------------------------------------------------------------
 
     @Test
