@@ -7,8 +7,8 @@ import java.util.random.RandomGenerator;
  * The backend with the fewest requests in flight for its weight. Small pools are scanned exactly, and a tie among the
  * least busy goes to one of them at random, so that equal backends share the load instead of the first one getting it
  * all. (Taking ties in turn was biased: with picks that overlap, the tied set changes from pick to pick, and a shared
- * turn counter fell into a 1:2:3 split.) Large pools use the power of two choices (as Envoy's LEAST_REQUEST and HAProxy's {@code random(2)} do): two random distinct candidates,
- * the less busy wins, in constant time.
+ * turn counter fell into a 1:2:3 split.) Large pools use the power of two choices (as Envoy's LEAST_REQUEST and
+ * HAProxy's {@code random(2)} do): two random distinct candidates, the less busy wins, in constant time.
  */
 public final class LeastBusy implements LoadBalancer {
 

@@ -22,6 +22,7 @@ public record BackendTls(boolean verify, String caFile, CaCertificates caCertifi
             return options.setTrustAll(true).setVerifyHost(false);
         }
         options.setTrustAll(false).setVerifyHost(true);
-        return caCertificates == null ? options : options.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(caCertificates.pem())));
+        return caCertificates == null ? options
+                : options.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(caCertificates.pem())));
     }
 }

@@ -58,8 +58,7 @@ public final class HealthCheckVerticle extends VerticleBase {
     /** Completes once every backend has been probed once, so that the listener opens with a known healthy set. */
     @Override
     public Future<?> start() {
-        namedClient = probeClient(config.backendTls(), true);
-        addressClient = probeClient(config.backendTls(), false);
+        openProbeClients(config.backendTls());
         vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(PassiveFailure.ADDRESS,
                 message -> eject(PassiveFailure.fromJson(message.body())));
         ConfigEvents.answerProbeRequests(vertx.eventBus(), this::reconfigure);
@@ -82,8 +81,7 @@ public final class HealthCheckVerticle extends VerticleBase {
             // Probes in flight finish on the old client; the next ones follow the new certificate rules.
             namedClient.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
             addressClient.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
-            namedClient = probeClient(next.backendTls(), true);
-            addressClient = probeClient(next.backendTls(), false);
+            openProbeClients(next.backendTls());
         }
         config = next;
         List<Backend> current = registry.all();
@@ -110,6 +108,11 @@ public final class HealthCheckVerticle extends VerticleBase {
      * A new connection per probe: it checks that the backend accepts connections (and completes a TLS
      * handshake), and a keep-alive connection closed by the backend could never fail a probe spuriously.
      */
+    private void openProbeClients(BackendTls tls) {
+        namedClient = probeClient(tls, true);
+        addressClient = probeClient(tls, false);
+    }
+
     private HttpClient probeClient(BackendTls tls, boolean namedHosts) {
         return vertx.createHttpClient(tls.applyTo(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
                         .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES), namedHosts),

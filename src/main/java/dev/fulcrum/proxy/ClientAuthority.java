@@ -15,10 +15,10 @@ final class ClientAuthority {
 
     static HostAndPort of(HttpServerRequest request) {
         String target = request.uri();
-        int scheme = target.indexOf("://");
-        if (target.startsWith("/") || scheme < 0) {
+        if (!absoluteForm(target)) {
             return request.authority();
         }
+        int scheme = target.indexOf("://");
         int start = scheme + 3;
         int end = start;
         while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
@@ -26,5 +26,17 @@ final class ClientAuthority {
         }
         int defaultPort = target.regionMatches(true, 0, "https", 0, scheme) && scheme == 5 ? 443 : 80;
         return HostAndPort.parseAuthority(target.substring(start, end), defaultPort);
+    }
+
+    /**
+     * Whether {@code host}, the request's single Host header, is a valid authority. For the usual origin-form
+     * target that is Vert.x's own parse of it, which {@link #of} uses too; only an absolute target needs another.
+     */
+    static boolean validHost(HttpServerRequest request, String host) {
+        return absoluteForm(request.uri()) ? HostAndPort.parseAuthority(host, -1) != null : request.authority() != null;
+    }
+
+    private static boolean absoluteForm(String target) {
+        return !target.startsWith("/") && target.contains("://");
     }
 }

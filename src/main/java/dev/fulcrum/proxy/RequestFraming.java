@@ -4,7 +4,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.HostAndPort;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +42,7 @@ final class RequestFraming {
         // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host, even with an absolute target (which then wins
         // over it); on any version, a second Host or an invalid one is refused.
         List<String> hosts = headers.getAll(HttpHeaders.HOST);
-        boolean validHost = hosts.size() == 1 && HostAndPort.parseAuthority(hosts.get(0), -1) != null;
+        boolean validHost = hosts.size() == 1 && ClientAuthority.validHost(request, hosts.get(0));
         if (hosts.size() > 1 || (!hosts.isEmpty() && !validHost)
                 || (request.version() == HttpVersion.HTTP_1_1 && (!validHost || ClientAuthority.of(request) == null))) {
             return reject(request);

@@ -23,6 +23,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @ExtendWith(VertxExtension.class)
 class WebSocketTest {
@@ -116,6 +118,8 @@ class WebSocketTest {
                     .transform(done -> Future.succeededFuture()).await();
         }
 
-        assertEquals(List.of(502), rejected, "one of two handshakes met the refusing backend");
+        // Each proxy event loop keeps its own round-robin turn, so one or both handshakes meet the refusal.
+        assertFalse(rejected.isEmpty(), "no handshake met the refusing backend");
+        assertTrue(rejected.stream().allMatch(status -> status == 502), "refused handshakes were answered " + rejected);
     }
 }
