@@ -111,6 +111,10 @@ public final class Fulcrum implements ConfigWatcher.Target {
             // The HTTP decoder of every open connection was sized when the listener opened.
             return Future.failedFuture("maxHeaderSize and maxUriLength cannot change while Fulcrum runs: restart it to apply them");
         }
+        if (next.transport() != previous.transport()) {
+            // The event loops were built on it when the process started.
+            return Future.failedFuture("transport cannot change while Fulcrum runs: restart it to apply it");
+        }
         if (next.equals(previous)) {
             status.updateAndGet(ReloadStatus::unchanged);
             return Future.succeededFuture();

@@ -3,8 +3,10 @@ package dev.fulcrum.app;
 import dev.fulcrum.config.ConfigException;
 import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.IoTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.transport.Transport;
 
 import sun.misc.Signal;
 
@@ -47,7 +49,15 @@ public final class Main {
         }
 
         int eventLoops = Runtime.getRuntime().availableProcessors();
-        Vertx vertx = Vertx.vertx(vertxOptions(eventLoops));
+        Transport transport;
+        try {
+            transport = Transports.choose(config.transport());
+        } catch (IllegalStateException e) {
+            System.err.println("fulcrum: cannot start: " + e.getMessage());
+            System.exit(EXIT_CANNOT_START);
+            return;
+        }
+        Vertx vertx = vertx(eventLoops, transport);
         AtomicReference<Fulcrum> running = new AtomicReference<>();
         handleSignals(vertx, running, configPath);
         Fulcrum fulcrum;
@@ -70,12 +80,16 @@ public final class Main {
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
                 + config.algorithm() + " over " + config.servers().size() + " backend(s): "
                 + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "))
-                + " (" + eventLoops + " event loop(s), " + (vertx.isNativeTransportEnabled() ? "epoll" : "nio") + ")");
+                + " (" + eventLoops + " event loop(s), " + transport.name()
+                + (config.transport() == IoTransport.AUTO
+                        ? Transports.whyNotIoUring(transport).map(why -> "; io_uring not available: " + why).orElse("")
+                        : "")
+                + ")");
     }
 
-    /** One event loop per core, on epoll where the platform has it. */
-    static VertxOptions vertxOptions(int eventLoops) {
-        return new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true);
+    /** One event loop per core. */
+    static Vertx vertx(int eventLoops, Transport transport) {
+        return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)).withTransport(transport).build();
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.fulcrum.app;
 
 import dev.fulcrum.config.ConfigParser;
+import dev.fulcrum.config.IoTransport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -23,7 +24,8 @@ final class WarmUp {
     }
 
     static void run() throws Exception {
-        Vertx vertx = Vertx.vertx(Main.vertxOptions(1));
+        // The transport a default config runs on, so that its classes are in the archive.
+        Vertx vertx = Main.vertx(1, Transports.choose(IoTransport.AUTO));
         try {
             HttpServer backend = vertx.createHttpServer().requestHandler(req -> req.response().end("warm"))
                     .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -77,6 +77,7 @@ public final class ConfigParser {
                 root.duration("shutdownDelay", Duration.ZERO),
                 root.positiveDuration("shutdownTimeout", Duration.ofSeconds(30)),
                 limits(root),
+                IoTransport.named(root.string("transport", IoTransport.AUTO.toString())),
                 servers(root));
         root.rejectUnknown();
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {

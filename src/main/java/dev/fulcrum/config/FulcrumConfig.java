@@ -23,6 +23,7 @@ public record FulcrumConfig(
         Duration shutdownDelay,
         Duration shutdownTimeout,
         ClientLimits limits,
+        IoTransport transport,
         List<ServerSpec> servers) {
 
     /** Which forwarding headers the backends see. */

@@ -1,5 +1,6 @@
 package dev.fulcrum.app;
 
+import dev.fulcrum.config.IoTransport;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.Ports;
@@ -51,6 +52,35 @@ class FatJarIT {
                 () -> http.get("/").otherwise(new Http.Reply(0, "")).await().status() == 200);
         assertEquals("from-backend", http.get("/").await().body());
         assertTrue(fulcrum.isAlive());
+        String log = Files.readString(dir.resolve("stderr.log"));
+        String expected = Transports.choose(IoTransport.AUTO).name();
+        assertTrue(log.contains("event loop(s), " + expected), "the default transport is the best one here: " + log);
+    }
+
+    @Test
+    void explicitTransportIsUsedAndOneThePlatformLacksStopsTheStart(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend backend = TestBackend.start(vertx, "from-backend");
+        int[] ports = Ports.free(2);
+        Path config = Files.writeString(dir.resolve("config.json"), """
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "transport": "nio", "servers": ["%s"]}
+                """.formatted(ports[0], ports[1], backend.url()));
+        launch(dir, "--config", config.toString());
+        Http http = new Http(vertx, ports[0]);
+        Await.until("the jar proxies a request", Duration.ofSeconds(30),
+                () -> http.get("/").otherwise(new Http.Reply(0, "")).await().status() == 200);
+        assertTrue(Files.readString(dir.resolve("stderr.log")).contains("event loop(s), nio)"));
+
+        // Netty told not to load native code stands for a kernel or seccomp profile without io_uring.
+        Path uring = Files.writeString(dir.resolve("uring.json"), """
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "transport": "io_uring", "servers": ["%s"]}
+                """.formatted(ports[0], ports[1], backend.url()));
+        Path other = Files.createDirectory(dir.resolve("without-io-uring"));
+        Process refused = launch(other, List.of("-Dio.netty.transport.noNative=true"), "--config", uring.toString());
+        assertTrue(refused.waitFor(30, TimeUnit.SECONDS));
+        String stderr = Files.readString(other.resolve("stderr.log")).trim();
+        assertEquals(1, refused.exitValue(), stderr);
+        assertTrue(stderr.startsWith("fulcrum: cannot start: transport io_uring is not available here: "), stderr);
+        assertFalse(stderr.contains("\tat "), stderr);
     }
 
     @Test
@@ -126,7 +156,13 @@ class FatJarIT {
     }
 
     private Process launch(Path dir, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", System.getProperty("fulcrum.jar")));
+        return launch(dir, List.of(), args);
+    }
+
+    private Process launch(Path dir, List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", System.getProperty("fulcrum.jar")));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectOutput(dir.resolve("stdout.log").toFile())

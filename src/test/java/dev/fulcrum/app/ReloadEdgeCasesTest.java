@@ -2,6 +2,7 @@ package dev.fulcrum.app;
 
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.config.IoTransport;
 import dev.fulcrum.config.ConfigException;
 import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.proxy.Drained;
@@ -350,6 +351,22 @@ class ReloadEdgeCasesTest {
         RawHttp.Response bigHeader = RawHttp.send(fulcrum.port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: "
                 + "a".repeat(6000) + "\r\n\r\n");
         assertEquals(200, bigHeader.status(), "the limit the listener opened with still holds");
+    }
+
+    /** The event loops are built on the transport when the process starts: a change is refused, not reported as applied. */
+    @Test
+    void transportEditIsRefusedAsNeedingARestart(Vertx vertx, @TempDir Path dir) {
+        TestBackend backend = TestBackend.start(vertx, "b");
+        JsonObject config = Balancer.config(backend);
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+
+        file.renameReplace(config.copy().put("transport", "nio"));
+        Await.until("the edit is refused", WAIT, () -> fulcrum.status().lastError() != null);
+
+        assertEquals("transport cannot change while Fulcrum runs: restart it to apply it", fulcrum.status().lastError());
+        assertEquals(1, fulcrum.status().generation());
+        assertEquals(IoTransport.AUTO, fulcrum.config().transport());
     }
 
     /** While an edit waits for a new server's first probe, later edits queue: the last one wins, the middle one is skipped. */

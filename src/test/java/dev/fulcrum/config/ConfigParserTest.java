@@ -159,6 +159,17 @@ class ConfigParserTest {
     }
 
     @Test
+    void transportDefaultsToAutoAndIsRead() {
+        assertEquals(IoTransport.AUTO, ConfigParser.parse("{\"servers\": [\"http://a:1\"]}").transport());
+        for (IoTransport transport : IoTransport.values()) {
+            assertEquals(transport, ConfigParser.parse(
+                    "{\"servers\": [\"http://a:1\"], \"transport\": \"" + transport + "\"}").transport());
+        }
+        assertError("transport: \"iouring\" is not one of auto, io_uring, epoll, nio",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"transport\": \"iouring\"}"));
+    }
+
+    @Test
     void badSizeIsNamed() {
         assertError("maxHeaderSize: \"16kb\" is not a size",
                 () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxHeaderSize\": \"16kb\"}"));
