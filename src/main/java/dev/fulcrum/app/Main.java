@@ -3,7 +3,6 @@ package dev.fulcrum.app;
 import dev.fulcrum.config.ConfigException;
 import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.config.FulcrumConfig;
-import dev.fulcrum.config.IoTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.transport.Transport;
@@ -49,15 +48,15 @@ public final class Main {
         }
 
         int eventLoops = Runtime.getRuntime().availableProcessors();
-        Transport transport;
+        Transports.Started started;
         try {
-            transport = Transports.choose(config.transport());
+            started = Transports.start(config.transport(), transport -> vertx(eventLoops, transport));
         } catch (IllegalStateException e) {
             System.err.println("fulcrum: cannot start: " + e.getMessage());
             System.exit(EXIT_CANNOT_START);
             return;
         }
-        Vertx vertx = vertx(eventLoops, transport);
+        Vertx vertx = started.vertx();
         AtomicReference<Fulcrum> running = new AtomicReference<>();
         handleSignals(vertx, running, configPath);
         Fulcrum fulcrum;
@@ -80,11 +79,8 @@ public final class Main {
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
                 + config.algorithm() + " over " + config.servers().size() + " backend(s): "
                 + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "))
-                + " (" + eventLoops + " event loop(s), " + transport.name()
-                + (config.transport() == IoTransport.AUTO
-                        ? Transports.whyNotIoUring(transport).map(why -> "; io_uring not available: " + why).orElse("")
-                        : "")
-                + ")");
+                + " (" + eventLoops + " event loop(s), " + started.transport().name()
+                + started.passedOver().stream().map(why -> "; " + why).collect(Collectors.joining()) + ")");
     }
 
     /** One event loop per core. */

@@ -25,7 +25,7 @@ final class WarmUp {
 
     static void run() throws Exception {
         // The transport a default config runs on, so that its classes are in the archive.
-        Vertx vertx = Main.vertx(1, Transports.choose(IoTransport.AUTO));
+        Vertx vertx = Transports.start(IoTransport.AUTO, transport -> Main.vertx(1, transport)).vertx();
         try {
             HttpServer backend = vertx.createHttpServer().requestHandler(req -> req.response().end("warm"))
                     .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+/** Which transport Fulcrum starts on; the builder is a stand-in, so no event loop is built here. */
 @ExtendWith(VertxExtension.class)
 class TransportsTest {
 
@@ -28,22 +29,46 @@ class TransportsTest {
     void autoTakesIoUringThenEpollThenNio() {
         Transport expected = Transport.IO_URING.available() ? Transport.IO_URING
                 : Transport.EPOLL != null && Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
-        Transport chosen = Transports.choose(IoTransport.AUTO);
-        assertSame(expected, chosen);
-        assertEquals(chosen == Transport.IO_URING, Transports.whyNotIoUring(chosen).isEmpty());
+        Transports.Started started = Transports.start(IoTransport.AUTO, transport -> null);
+        assertSame(expected, started.transport());
+        assertEquals(expected == Transport.IO_URING, started.passedOver().isEmpty(), started.passedOver().toString());
     }
 
     @Test
-    void nioIsAlwaysThere() {
-        assertSame(Transport.NIO, Transports.choose(IoTransport.NIO));
+    void autoGoesOnWhenIoUringsEventLoopsCannotBeBuilt() {
+        assumeTrue(Transport.IO_URING.available());
+        Transports.Started started = Transports.start(IoTransport.AUTO, transport -> {
+            if (transport == Transport.IO_URING) {
+                throw new IllegalStateException(new RuntimeException("failed to create io_uring ring fd Cannot allocate memory"));
+            }
+            return null;
+        });
+        // epoll is left off the tests' class path (pom.xml), so here the next one may be NIO.
+        assertSame(Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO, started.transport());
+        assertEquals("io_uring could not start its event loops: failed to create io_uring ring fd Cannot allocate memory",
+                started.passedOver().get(0));
     }
 
     @Test
-    void anExplicitTransportThePlatformLacksIsRefusedWithItsReason() {
+    void anExplicitTransportIsTakenAsItIs() {
+        assertSame(Transport.NIO, Transports.start(IoTransport.NIO, transport -> null).transport());
+        assumeTrue(Transport.IO_URING.available());
+        Transports.Started ioUring = Transports.start(IoTransport.IO_URING, transport -> null);
+        assertSame(Transport.IO_URING, ioUring.transport());
+        assertTrue(ioUring.passedOver().isEmpty());
+    }
+
+    @Test
+    void anExplicitTransportThatFailsStopsTheStartWithItsReason() {
+        IllegalStateException failed = assertThrows(IllegalStateException.class,
+                () -> Transports.start(IoTransport.NIO, transport -> {
+                    throw new IllegalStateException("too many open files");
+                }));
+        assertEquals("transport nio could not start its event loops: too many open files", failed.getMessage());
         // kqueue exists only on BSD and macOS: on Linux it stands for any transport the platform lacks.
-        IllegalStateException refused = assertThrows(IllegalStateException.class,
+        IllegalStateException missing = assertThrows(IllegalStateException.class,
                 () -> Transports.require(Transport.KQUEUE, "kqueue"));
-        assertTrue(refused.getMessage().startsWith("transport kqueue is not available here: "), refused.getMessage());
+        assertTrue(missing.getMessage().startsWith("transport kqueue is not available here: "), missing.getMessage());
         assertEquals("transport x is not available here: not on the class path",
                 assertThrows(IllegalStateException.class, () -> Transports.require(null, "x")).getMessage());
     }
