@@ -11,14 +11,16 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * Vert.x on the configured {@link IoTransport}. On one core io_uring serves about a third more requests per
- * second than epoll (issue 6, scripts/bench.sh), so {@code auto} takes it wherever the kernel allows; container
- * runtimes' default seccomp profiles do not, and then epoll serves.
+ * Vert.x on the configured {@link IoTransport}. On one core io_uring serves more requests per second than epoll
+ * (README, Performance), so {@code auto} takes it wherever the kernel and the seccomp profile allow.
  */
 final class Transports {
 
     /** Vert.x as started, the transport it runs on, and, under {@code auto}, why faster ones were passed over. */
     record Started(Vertx vertx, Transport transport, List<String> passedOver) {
+        Started {
+            passedOver = List.copyOf(passedOver);
+        }
     }
 
     private Transports() {
@@ -27,46 +29,47 @@ final class Transports {
     /**
      * Builds Vert.x on the transport asked for. Under {@code auto} a transport that is missing, or whose event
      * loops cannot be built (io_uring's rings count against locked memory on kernels before 5.12), gives way
-     * to the next; an explicit choice that fails is an {@link IllegalStateException} saying why.
+     * to the next; when the last one fails, or an explicit choice does, it is an {@link IllegalStateException}
+     * with the innermost reason.
      */
     static Started start(IoTransport wanted, Function<Transport, Vertx> build) {
-        if (wanted != IoTransport.AUTO) {
-            Transport transport = explicit(wanted);
-            try {
-                return new Started(build.apply(transport), transport, List.of());
-            } catch (RuntimeException e) {
-                throw new IllegalStateException("transport " + wanted + " could not start its event loops: " + message(e), e);
-            }
-        }
+        List<Transport> candidates = candidates(wanted);
         List<String> passedOver = new ArrayList<>();
-        for (Transport candidate : Stream.of(Transport.IO_URING, Transport.EPOLL).filter(Objects::nonNull).toList()) {
+        for (Transport candidate : candidates) {
+            boolean last = candidate == candidates.get(candidates.size() - 1);
             if (!candidate.available()) {
+                if (last) {
+                    throw new IllegalStateException("transport " + wanted + " is not available here: " + reason(candidate));
+                }
                 passedOver.add(candidate.name() + " not available: " + reason(candidate));
                 continue;
             }
             try {
                 return new Started(build.apply(candidate), candidate, passedOver);
             } catch (RuntimeException e) {
-                passedOver.add(candidate.name() + " could not start its event loops: " + message(e));
+                // A loop group that failed to build closes what it had opened; only an acceptor group failing
+                // after the main one could leave rings behind, which the process outlives.
+                String failure = candidate.name() + " could not start its event loops: " + message(e);
+                if (last) {
+                    throw new IllegalStateException("transport " + failure, e);
+                }
+                passedOver.add(failure);
             }
         }
-        return new Started(build.apply(Transport.NIO), Transport.NIO, passedOver);
+        throw new AssertionError("NIO is always a candidate of auto");
     }
 
-    private static Transport explicit(IoTransport wanted) {
-        return switch (wanted) {
-            case IO_URING -> require(Transport.IO_URING, wanted.toString());
-            case EPOLL -> require(Transport.EPOLL, wanted.toString());
-            default -> Transport.NIO;
+    private static List<Transport> candidates(IoTransport wanted) {
+        List<Transport> candidates = switch (wanted) {
+            case AUTO -> Stream.of(Transport.IO_URING, Transport.EPOLL, Transport.NIO).filter(Objects::nonNull).toList();
+            case IO_URING -> Stream.of(Transport.IO_URING).filter(Objects::nonNull).toList();
+            case EPOLL -> Stream.of(Transport.EPOLL).filter(Objects::nonNull).toList();
+            case NIO -> List.of(Transport.NIO);
         };
-    }
-
-    static Transport require(Transport transport, String name) {
-        if (transport == null || !transport.available()) {
-            throw new IllegalStateException("transport " + name + " is not available here: "
-                    + (transport == null ? "not on the class path" : reason(transport)));
+        if (candidates.isEmpty()) {
+            throw new IllegalStateException("transport " + wanted + " is not available here: its classes are not in the jar");
         }
-        return transport;
+        return candidates;
     }
 
     private static String reason(Transport transport) {

@@ -24,7 +24,7 @@ final class WarmUp {
     }
 
     static void run() throws Exception {
-        // The transport a default config runs on, so that its classes are in the archive.
+        // The transport a default config would run on here, so that its classes are in the archive.
         Vertx vertx = Transports.start(IoTransport.AUTO, transport -> Main.vertx(1, transport)).vertx();
         try {
             HttpServer backend = vertx.createHttpServer().requestHandler(req -> req.response().end("warm"))

@@ -1,12 +1,12 @@
 package dev.fulcrum.app;
 
-import dev.fulcrum.config.IoTransport;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.transport.Transport;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,9 +53,10 @@ class FatJarIT {
                 () -> http.get("/").otherwise(new Http.Reply(0, "")).await().status() == 200);
         assertEquals("from-backend", http.get("/").await().body());
         assertTrue(fulcrum.isAlive());
-        String log = Files.readString(dir.resolve("stderr.log"));
-        String expected = Transports.start(IoTransport.AUTO, transport -> null).transport().name();
-        assertTrue(log.contains("event loop(s), " + expected), "the default transport is the best one here: " + log);
+        String expected = Transport.IO_URING.available() ? "io_uring" : "epoll";
+        // The startup line follows the start, which may be a moment after the first proxied request.
+        Await.until("the startup line names " + expected, Duration.ofSeconds(10),
+                () -> stderr(dir).contains("event loop(s), " + expected));
     }
 
     @Test
@@ -63,6 +65,9 @@ class FatJarIT {
         int[] ports = Ports.free(2);
         // epoll is what serves where a container's seccomp profile forbids io_uring; nio is the last resort.
         for (String transport : List.of("epoll", "nio")) {
+            if (transport.equals("epoll") && !Transport.EPOLL.available()) {
+                continue; // the jar carries epoll for linux-x86_64 only
+            }
             Path run = Files.createDirectory(dir.resolve(transport));
             Path config = Files.writeString(run.resolve("config.json"), """
                     {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "transport": "%s", "servers": ["%s"]}
@@ -72,7 +77,8 @@ class FatJarIT {
             Await.until("the jar proxies a request on " + transport, Duration.ofSeconds(30),
                     () -> http.get("/").otherwise(new Http.Reply(0, "")).await().status() == 200);
             assertEquals("from-backend", http.get("/").await().body());
-            assertTrue(Files.readString(run.resolve("stderr.log")).contains("event loop(s), " + transport + ")"));
+            Await.until("the startup line names " + transport, Duration.ofSeconds(10),
+                    () -> stderr(run).contains("event loop(s), " + transport + ")"));
             fulcrum.destroy();
             assertTrue(fulcrum.waitFor(30, TimeUnit.SECONDS));
         }
@@ -160,6 +166,14 @@ class FatJarIT {
         String stderr = Files.readString(dir.resolve("stderr.log"));
         assertEquals(2, fulcrum.exitValue());
         assertTrue(stderr.startsWith("fulcrum: --config needs a path"), stderr);
+    }
+
+    private static String stderr(Path dir) {
+        try {
+            return Files.readString(dir.resolve("stderr.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private Process launch(Path dir, String... args) throws IOException {

@@ -2,9 +2,9 @@ package dev.fulcrum.app;
 
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.HealthState;
-import dev.fulcrum.config.IoTransport;
 import dev.fulcrum.config.ConfigException;
 import dev.fulcrum.config.ConfigParser;
+import dev.fulcrum.config.IoTransport;
 import dev.fulcrum.proxy.Drained;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;

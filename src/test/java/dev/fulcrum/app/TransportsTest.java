@@ -9,9 +9,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Which transport Fulcrum starts on; the builder is a stand-in, so no event loop is built here. */
@@ -43,7 +45,7 @@ class TransportsTest {
             }
             return null;
         });
-        // epoll is left off the tests' class path (pom.xml), so here the next one may be NIO.
+        // epoll's native library is left off the tests' class path (pom.xml), so here the next one may be NIO.
         assertSame(Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO, started.transport());
         assertEquals("io_uring could not start its event loops: failed to create io_uring ring fd Cannot allocate memory",
                 started.passedOver().get(0));
@@ -65,11 +67,33 @@ class TransportsTest {
                     throw new IllegalStateException("too many open files");
                 }));
         assertEquals("transport nio could not start its event loops: too many open files", failed.getMessage());
-        // kqueue exists only on BSD and macOS: on Linux it stands for any transport the platform lacks.
+    }
+
+    @Test
+    void anExplicitTransportThePlatformLacksStopsTheStartWithItsReason() {
+        // Only epoll's native library is left off the tests' class path (pom.xml): its classes say why it is missing.
+        assumeFalse(Transport.EPOLL.available());
         IllegalStateException missing = assertThrows(IllegalStateException.class,
-                () -> Transports.require(Transport.KQUEUE, "kqueue"));
-        assertTrue(missing.getMessage().startsWith("transport kqueue is not available here: "), missing.getMessage());
-        assertEquals("transport x is not available here: not on the class path",
-                assertThrows(IllegalStateException.class, () -> Transports.require(null, "x")).getMessage());
+                () -> Transports.start(IoTransport.EPOLL, transport -> null));
+        assertTrue(missing.getMessage().startsWith("transport epoll is not available here: "), missing.getMessage());
+        assertFalse(missing.getMessage().endsWith(": unavailable"), missing.getMessage());
+    }
+
+    @Test
+    void autoEndsOnNioAndSaysWhyWhenNothingFasterStarts() {
+        Transports.Started started = Transports.start(IoTransport.AUTO, transport -> {
+            if (transport != Transport.NIO) {
+                throw new IllegalStateException("no rings today");
+            }
+            return null;
+        });
+        assertSame(Transport.NIO, started.transport());
+        assertTrue(started.passedOver().stream().allMatch(why -> why.contains("not available: ")
+                || why.endsWith("could not start its event loops: no rings today")), started.passedOver().toString());
+        IllegalStateException failed = assertThrows(IllegalStateException.class,
+                () -> Transports.start(IoTransport.AUTO, transport -> {
+                    throw new IllegalStateException("out of memory");
+                }));
+        assertEquals("transport nio could not start its event loops: out of memory", failed.getMessage());
     }
 }
