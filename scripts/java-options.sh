@@ -10,8 +10,11 @@ if [[ -n ${FULCRUM_JAVA_OPTS:-} ]]; then
     echo "$FULCRUM_JAVA_OPTS"
     exit 0
 fi
-# A small fixed heap keeps the footprint predictable; the balancer allocates little that lives.
-options="-Xms64m -Xmx256m"
+# A small heap keeps the footprint predictable; the balancer allocates little that lives. A 48 MiB young
+# generation lets a request's objects die young at 40,000 req/s on one core: with the default third of 64 MiB,
+# enough survived to fill the old generation every few seconds, and each full collection stopped the event
+# loop for about 40 ms.
+options="-Xms128m -Xmx256m -Xmn48m"
 runtime="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p' | tr -c 'A-Za-z0-9.\n' '-')"
 archive="target/fulcrum-${runtime:-java}.jsa"
 if [[ ! -f $archive || $archive -ot target/fulcrum.jar ]] && [[ -w target ]]; then
