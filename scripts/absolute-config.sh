@@ -6,7 +6,9 @@ absolute_config_args() {
     for ((i = 0; i < ${#args[@]}; i++)); do
         if [[ ${args[i]} == --config || ${args[i]} == -c ]] && ((i + 1 < ${#args[@]})); then
             i=$((i + 1))
-            [[ -n ${args[i]} && ${args[i]} != /* ]] && args[i]="$caller/${args[i]}"
+            if [[ -n ${args[i]} && ${args[i]} != /* ]]; then
+                args[i]="$caller/${args[i]}"
+            fi
         fi
     done
 }
