@@ -576,7 +576,8 @@ class BalancingHealthEdgeCasesTest {
 
         TestBackend.startOn(vertx, port, "only-again", req -> req.response().end("only-again"));
         Await.until("readiness is UP again", WAIT, () -> admin.get("/health/ready").await().status() == 200);
-        assertEquals("only-again", http.get("/").await().body());
+        // Readiness reads the shared state; each proxy hears of the readmission on the event bus a moment later.
+        Await.until("the proxies route to it again", WAIT, () -> http.get("/").await().body().equals("only-again"));
     }
 
     // ------------------------------------------------------------------------------------------------------
