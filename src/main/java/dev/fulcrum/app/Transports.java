@@ -56,7 +56,7 @@ final class Transports {
                 passedOver.add(failure);
             }
         }
-        throw new AssertionError("NIO is always a candidate of auto");
+        throw new AssertionError("the last candidate either starts or throws");
     }
 
     private static List<Transport> candidates(IoTransport wanted) {

@@ -104,15 +104,15 @@ public final class HealthCheckVerticle extends VerticleBase {
         return Future.join(firstProbes).mapEmpty();
     }
 
-    /**
-     * A new connection per probe: it checks that the backend accepts connections (and completes a TLS
-     * handshake), and a keep-alive connection closed by the backend could never fail a probe spuriously.
-     */
     private void openProbeClients(BackendTls tls) {
         namedClient = probeClient(tls, true);
         addressClient = probeClient(tls, false);
     }
 
+    /**
+     * A new connection per probe: it checks that the backend accepts connections (and completes a TLS
+     * handshake), and a keep-alive connection closed by the backend could never fail a probe spuriously.
+     */
     private HttpClient probeClient(BackendTls tls, boolean namedHosts) {
         return vertx.createHttpClient(tls.applyTo(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
                         .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES), namedHosts),

@@ -42,9 +42,10 @@ final class RequestFraming {
         // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host, even with an absolute target (which then wins
         // over it); on any version, a second Host or an invalid one is refused.
         List<String> hosts = headers.getAll(HttpHeaders.HOST);
-        boolean validHost = hosts.size() == 1 && ClientAuthority.validHost(request, hosts.get(0));
-        if (hosts.size() > 1 || (!hosts.isEmpty() && !validHost)
-                || (request.version() == HttpVersion.HTTP_1_1 && (!validHost || ClientAuthority.of(request) == null))) {
+        boolean http11 = request.version() == HttpVersion.HTTP_1_1;
+        boolean hostAdmitted = hosts.isEmpty() ? !http11
+                : hosts.size() == 1 && ClientAuthority.validHost(request, hosts.get(0));
+        if (!hostAdmitted || (http11 && ClientAuthority.of(request) == null)) {
             return reject(request);
         }
         return true;

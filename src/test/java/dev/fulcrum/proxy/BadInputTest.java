@@ -62,12 +62,7 @@ class BadInputTest {
             "GET / HTTP/1.1\nHost: fulcrum\n\n",
     })
     void malformedRequestLineIs400(String request, Vertx vertx) {
-        Recording backend = new Recording(vertx);
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend.backend));
-
-        assertRefused(400, RawHttp.send(fulcrum.port(), request));
-
-        assertServesNormallyAfter(fulcrum, backend);
+        assertRefusedWith400AndNothingReachesTheBackend(vertx, request);
     }
 
     /** RFC 9112 §3.2: one valid Host on HTTP/1.1, even with an absolute target; never two, never an invalid one. */
@@ -79,12 +74,7 @@ class BadInputTest {
             "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
     })
     void missingSecondOrInvalidHostIs400(String request, Vertx vertx) {
-        Recording backend = new Recording(vertx);
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend.backend));
-
-        assertRefused(400, RawHttp.send(fulcrum.port(), request));
-
-        assertServesNormallyAfter(fulcrum, backend);
+        assertRefusedWith400AndNothingReachesTheBackend(vertx, request);
     }
 
     // ---- size limits ------------------------------------------------------------------------------------
@@ -155,12 +145,7 @@ class BadInputTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("ambiguousFraming")
     void ambiguousFramingIs400AndClosesTheConnection(String shape, String request, Vertx vertx) {
-        Recording backend = new Recording(vertx);
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend.backend));
-
-        assertRefused(400, RawHttp.send(fulcrum.port(), request));
-
-        assertServesNormallyAfter(fulcrum, backend);
+        assertRefusedWith400AndNothingReachesTheBackend(vertx, request);
     }
 
     static Stream<Arguments> refusedWithAPipelinedRequest() {
@@ -318,6 +303,15 @@ class BadInputTest {
     // ---- assertions -------------------------------------------------------------------------------------
 
     /** Answered {@code status}, once, and the connection closed after it. */
+    private static void assertRefusedWith400AndNothingReachesTheBackend(Vertx vertx, String request) {
+        Recording backend = new Recording(vertx);
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend.backend));
+
+        assertRefused(400, RawHttp.send(fulcrum.port(), request));
+
+        assertServesNormallyAfter(fulcrum, backend);
+    }
+
     private static void assertRefused(int status, Response response) {
         assertEquals(status, response.status(), response::toString);
         assertTrue(response.closed(), () -> "the connection was left open: " + response);
