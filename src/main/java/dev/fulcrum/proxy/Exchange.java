@@ -58,7 +58,10 @@ final class Exchange {
      */
     void awaitResponse(HttpClientRequest attempt, ResponseDeadlines deadlines) {
         if (attempt == request && wait == null) {
-            wait = deadlines.start(attempt, () -> timedOut = true);
+            wait = deadlines.start(() -> {
+                timedOut = true;
+                attempt.reset();
+            });
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.fulcrum.proxy;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientRequest;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -11,9 +10,10 @@ import java.util.function.Supplier;
  * {@code requestTimeout} for every exchange of one event loop, without a timer per request. A wait starts once
  * the client has sent its whole request (a slow upload is no slow backend), and waits queue in the order
  * they started, which (with one timeout for all) is the order they fall due; a sweep a few times per timeout
- * resets the requests still unanswered. A request costs a queue insertion instead of scheduling and cancelling
- * a timer. After a reload shortens the timeout the order no longer holds, and sweeps look at every wait until
- * it does again.
+ * times out the requests still unanswered. A request costs a queue insertion instead of scheduling and
+ * cancelling a timer. Answered waits leave the queue from its head as new ones arrive, so under load the queue
+ * holds about the requests in flight, and a wait dies before a young collection has to copy it. After a reload
+ * shortens the timeout the order no longer holds, and sweeps look at every wait until it does again.
  */
 final class ResponseDeadlines {
 
@@ -26,26 +26,23 @@ final class ResponseDeadlines {
     static final class Wait {
 
         private final long dueNanos;
-        private HttpClientRequest request;
         private Runnable onTimeout;
 
-        private Wait(HttpClientRequest request, long dueNanos, Runnable onTimeout) {
-            this.request = request;
+        private Wait(long dueNanos, Runnable onTimeout) {
             this.dueNanos = dueNanos;
             this.onTimeout = onTimeout;
         }
 
         /** The response has arrived, or the request failed: let go of it at once (the queue may keep this). */
         void cancel() {
-            request = null;
             onTimeout = null;
         }
 
         private boolean done() {
-            return request == null;
+            return onTimeout == null;
         }
 
-        /** Resets the request if it is still waiting at {@code now}; true once this wait is over. */
+        /** Times the request out if it is still waiting at {@code now}; true once this wait is over. */
         private boolean expireIfDue(long now) {
             if (done()) {
                 return true;
@@ -53,11 +50,9 @@ final class ResponseDeadlines {
             if (now - dueNanos < 0) {
                 return false;
             }
-            HttpClientRequest unanswered = request;
             Runnable timedOut = onTimeout;
             cancel();
             timedOut.run();
-            unanswered.reset();
             return true;
         }
     }
@@ -74,9 +69,12 @@ final class ResponseDeadlines {
         this.sweeper = Sweeper.start(vertx, () -> timeout.get().toMillis(), 10, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 
-    /** Starts the wait for {@code request}'s response; {@code onTimeout} runs just before it is reset. */
-    Wait start(HttpClientRequest request, Runnable onTimeout) {
-        Wait wait = new Wait(request, System.nanoTime() + timeout.get().toNanos(), onTimeout);
+    /** Starts a wait that runs {@code onTimeout} (which resets the request) unless cancelled within the timeout. */
+    Wait start(Runnable onTimeout) {
+        while (!pending.isEmpty() && pending.peekFirst().done()) {
+            pending.pollFirst();
+        }
+        Wait wait = new Wait(System.nanoTime() + timeout.get().toNanos(), onTimeout);
         if (pending.isEmpty() || wait.dueNanos - latestDue >= 0) {
             latestDue = wait.dueNanos;
         } else {
@@ -84,6 +82,11 @@ final class ResponseDeadlines {
         }
         pending.addLast(wait);
         return wait;
+    }
+
+    /** How many waits the queue holds, answered ones not yet dropped included. */
+    int queued() {
+        return pending.size();
     }
 
     void stop() {

@@ -1,0 +1,113 @@
+package dev.fulcrum.proxy;
+
+import dev.fulcrum.support.Await;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The per-event-loop response deadlines, driven on one event loop as the proxy drives them. */
+@ExtendWith(VertxExtension.class)
+class ResponseDeadlinesTest {
+
+    @Test
+    void answeredWaitsLeaveTheQueueAsNewOnesStartInsteadOfWaitingForTheSweep(Vertx vertx) throws Exception {
+        Context loop = vertx.getOrCreateContext();
+        ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, () -> Duration.ofSeconds(60)));
+
+        int mostQueued = onLoop(loop, () -> {
+            // Requests answered in about the order they were sent, a few in flight at a time.
+            List<ResponseDeadlines.Wait> inFlight = new ArrayList<>();
+            int most = 0;
+            for (int i = 0; i < 10_000; i++) {
+                inFlight.add(deadlines.start(() -> { }));
+                if (inFlight.size() > 4) {
+                    inFlight.remove(0).cancel();
+                }
+                most = Math.max(most, deadlines.queued());
+            }
+            return most;
+        });
+
+        assertTrue(mostQueued <= 6, "the queue held " + mostQueued + " waits with 5 requests in flight");
+        onLoop(loop, () -> {
+            deadlines.stop();
+            return null;
+        });
+    }
+
+    @Test
+    void onlyTheUnansweredWaitTimesOut(Vertx vertx) throws Exception {
+        Context loop = vertx.getOrCreateContext();
+        ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, () -> Duration.ofMillis(30)));
+        AtomicBoolean unansweredTimedOut = new AtomicBoolean();
+        AtomicBoolean answeredTimedOut = new AtomicBoolean();
+
+        onLoop(loop, () -> {
+            deadlines.start(() -> unansweredTimedOut.set(true));
+            deadlines.start(() -> answeredTimedOut.set(true)).cancel();
+            return null;
+        });
+
+        Await.until("the unanswered wait times out", Duration.ofSeconds(5), unansweredTimedOut::get);
+        assertFalse(answeredTimedOut.get());
+        assertEquals(0, (int) onLoop(loop, deadlines::queued));
+        onLoop(loop, () -> {
+            deadlines.stop();
+            return null;
+        });
+    }
+
+    @Test
+    void oneLongWaitAtTheHeadDoesNotKeepThousandsOfAnsweredOnesBehindIt(Vertx vertx) throws Exception {
+        Context loop = vertx.getOrCreateContext();
+        ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, () -> Duration.ofSeconds(10)));
+
+        onLoop(loop, () -> {
+            deadlines.start(() -> { });
+            for (int i = 0; i < 5_000; i++) {
+                deadlines.start(() -> { }).cancel();
+            }
+            return null;
+        });
+
+        Await.until("a sweep drops the answered waits", Duration.ofSeconds(5), () -> onLoopUnchecked(loop, deadlines::queued) <= 1);
+        onLoop(loop, () -> {
+            deadlines.stop();
+            return null;
+        });
+    }
+
+    private static <T> T onLoop(Context loop, Supplier<T> action) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.runOnContext(v -> {
+            try {
+                result.complete(action.get());
+            } catch (Throwable failure) {
+                result.completeExceptionally(failure);
+            }
+        });
+        return result.get(5, TimeUnit.SECONDS);
+    }
+
+    private static <T> T onLoopUnchecked(Context loop, Supplier<T> action) {
+        try {
+            return onLoop(loop, action);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
