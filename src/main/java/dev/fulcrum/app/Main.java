@@ -24,6 +24,8 @@ public final class Main {
 
     static final int EXIT_CANNOT_START = 1;
     static final int EXIT_USAGE = 2;
+    /** Threads for the little Fulcrum does off the event loops; see {@link #vertx}. */
+    private static final int BLOCKING_THREADS = 2;
     private static final String USAGE = """
             usage: fulcrum [--config PATH]   run with PATH (default conf/config.json)
                    fulcrum --warm-up         run once on loopback and exit (to record a class-data archive)""";
@@ -83,9 +85,15 @@ public final class Main {
                 + started.passedOver().stream().map(why -> "; " + why).collect(Collectors.joining()) + ")");
     }
 
-    /** One event loop per core. */
+    /**
+     * One event loop per core. Fulcrum blocks on little (config and CA file reads, a config parse), one task at a
+     * time, yet Vert.x's pools of 20 grow a thread per task until all 20 exist, and every thread then adds to each
+     * garbage collection's pause.
+     */
     static Vertx vertx(int eventLoops, Transport transport) {
-        return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops)).withTransport(transport).build();
+        VertxOptions options = new VertxOptions().setEventLoopPoolSize(eventLoops)
+                .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS);
+        return Vertx.builder().with(options).withTransport(transport).build();
     }
 
     /**
