@@ -14,7 +14,11 @@ fi
 # generation lets a request's objects die young at 40,000 req/s on one core: with the default third of 64 MiB,
 # enough survived to fill the old generation every few seconds, and each full collection stopped the event
 # loop for about 40 ms.
-options="-Xms128m -Xmx256m -Xmn48m"
+# Without tiered compilation, event-loop code the JIT throws away (as it does when clients open and close
+# connections: paths through the loop it had not seen) is compiled again straight away by C2. The tiered JIT
+# rebuilt it through its lower tiers for up to a minute, its compiler thread taking the core from the event
+# loop meanwhile. The price is a slower first few seconds under load, until the hot path is compiled.
+options="-Xms128m -Xmx256m -Xmn48m -XX:-TieredCompilation"
 runtime="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p' | tr -c 'A-Za-z0-9.\n' '-')"
 archive="target/fulcrum-${runtime:-java}.jsa"
 if [[ ! -f $archive || $archive -ot target/fulcrum.jar ]] && [[ -w target ]]; then
