@@ -14,7 +14,11 @@ final class RuntimeDefaults {
             // which initialises JFR: about a third of a second before the first request on one core.
             "io.netty.jfr.enabled", "false",
             // Two clock reads per event-loop task, kept only for metrics Fulcrum does not collect.
-            "vertx.disableContextTimings", "true");
+            "vertx.disableContextTimings", "true",
+            // An event-loop turn releases more pooled objects (write entries, buffers) than Netty's per-thread
+            // batch of 32 holds once many connections are busy; the rest went through a concurrent queue, with a
+            // Thread.getState() call each: about 4 % of the loop's CPU. 5-6 % less CPU per request with 256.
+            "io.netty.recycler.chunkSize", "256");
 
     private RuntimeDefaults() {
     }

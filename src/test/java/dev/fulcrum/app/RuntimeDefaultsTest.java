@@ -16,11 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RuntimeDefaultsTest {
 
     @Test
-    void nettyFlightRecorderEventsAreOffByDefault() {
+    void nettyAndVertxRunWithFulcrumsDefaults() {
         Properties properties = new Properties();
         RuntimeDefaults.apply(properties);
         assertEquals("false", properties.getProperty("io.netty.jfr.enabled"));
         assertEquals("true", properties.getProperty("vertx.disableContextTimings"));
+        assertEquals("256", properties.getProperty("io.netty.recycler.chunkSize"));
     }
 
     @Test
