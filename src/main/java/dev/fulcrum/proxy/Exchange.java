@@ -59,6 +59,7 @@ final class Exchange {
     void awaitResponse(HttpClientRequest attempt, ResponseDeadlines deadlines) {
         if (attempt == request && wait == null) {
             wait = deadlines.start(() -> {
+                // First: reset() fails the response at once, and the failure handler asks timedOut().
                 timedOut = true;
                 attempt.reset();
             });

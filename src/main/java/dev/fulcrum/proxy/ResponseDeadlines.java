@@ -4,6 +4,8 @@ import io.vertx.core.Vertx;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -42,18 +44,17 @@ final class ResponseDeadlines {
             return onTimeout == null;
         }
 
-        /** Times the request out if it is still waiting at {@code now}; true once this wait is over. */
-        private boolean expireIfDue(long now) {
-            if (done()) {
-                return true;
-            }
-            if (now - dueNanos < 0) {
-                return false;
-            }
+        private boolean due(long now) {
+            return !done() && now - dueNanos >= 0;
+        }
+
+        /** Runs the timeout action, unless the response arrived after the sweep took this wait out. */
+        private void expire() {
             Runnable timedOut = onTimeout;
-            cancel();
-            timedOut.run();
-            return true;
+            if (timedOut != null) {
+                cancel();
+                timedOut.run();
+            }
         }
     }
 
@@ -69,7 +70,10 @@ final class ResponseDeadlines {
         this.sweeper = Sweeper.start(vertx, () -> timeout.get().toMillis(), 10, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 
-    /** Starts a wait that runs {@code onTimeout} (which resets the request) unless cancelled within the timeout. */
+    /**
+     * Starts a wait that runs {@code onTimeout} on this event loop, during a sweep, unless cancelled within the
+     * timeout. The action ends the request, and may start another wait.
+     */
     Wait start(Runnable onTimeout) {
         while (!pending.isEmpty() && pending.peekFirst().done()) {
             pending.pollFirst();
@@ -84,7 +88,7 @@ final class ResponseDeadlines {
         return wait;
     }
 
-    /** How many waits the queue holds, answered ones not yet dropped included. */
+    /** For tests: how many waits the queue holds, answered ones not yet dropped included. */
     int queued() {
         return pending.size();
     }
@@ -106,18 +110,25 @@ final class ResponseDeadlines {
 
     private void sweep() {
         long now = System.nanoTime();
+        List<Wait> expired = new ArrayList<>();
         if (outOfOrder) {
-            pending.removeIf(wait -> wait.expireIfDue(now));
+            pending.removeIf(wait -> wait.done() || wait.due(now) && expired.add(wait));
             outOfOrder = !inDueOrder();
-            return;
+        } else {
+            while (!pending.isEmpty() && (pending.peekFirst().done() || pending.peekFirst().due(now))) {
+                Wait head = pending.pollFirst();
+                if (!head.done()) {
+                    expired.add(head);
+                }
+            }
+            // One long wait at the head (a long poll, a slow report) would otherwise keep every answered wait
+            // behind it for up to a whole timeout: thousands per second.
+            if (pending.size() > COMPACT_ABOVE) {
+                pending.removeIf(Wait::done);
+            }
         }
-        while (!pending.isEmpty() && pending.peekFirst().expireIfDue(now)) {
-            pending.pollFirst();
-        }
-        // One long wait at the head (a long poll, a slow report) would otherwise keep every answered wait
-        // behind it for up to a whole timeout: thousands per second.
-        if (pending.size() > COMPACT_ABOVE) {
-            pending.removeIf(Wait::done);
-        }
+        // Only once the queue is settled: a timeout answers the client at once, and the next request the client
+        // pipelined behind it can start its own wait from inside this loop.
+        expired.forEach(Wait::expire);
     }
 }

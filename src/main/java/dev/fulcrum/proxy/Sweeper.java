@@ -35,8 +35,11 @@ final class Sweeper {
     private void schedule() {
         vertx.setTimer(periodMillis.getAsLong(), id -> {
             if (!stopped) {
-                sweep.run();
-                schedule();
+                try {
+                    sweep.run();
+                } finally {
+                    schedule();
+                }
             }
         });
     }

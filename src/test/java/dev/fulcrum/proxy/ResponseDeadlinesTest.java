@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,6 +66,32 @@ class ResponseDeadlinesTest {
         Await.until("the unanswered wait times out", Duration.ofSeconds(5), unansweredTimedOut::get);
         assertFalse(answeredTimedOut.get());
         assertEquals(0, (int) onLoop(loop, deadlines::queued));
+        onLoop(loop, () -> {
+            deadlines.stop();
+            return null;
+        });
+    }
+
+    @Test
+    void aTimeoutThatStartsTheNextWaitLosesNoWait(Vertx vertx) throws Exception {
+        Context loop = vertx.getOrCreateContext();
+        AtomicReference<Duration> timeout = new AtomicReference<>(Duration.ofMillis(20));
+        ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, timeout::get));
+        AtomicBoolean firstTimedOut = new AtomicBoolean();
+
+        onLoop(loop, () -> {
+            // As a timeout does when the client pipelined its next request: the 504 lets that one start.
+            deadlines.start(() -> {
+                deadlines.start(() -> { });
+                firstTimedOut.set(true);
+            });
+            timeout.set(Duration.ofSeconds(60));
+            deadlines.start(() -> { });
+            return null;
+        });
+
+        Await.until("the first wait times out", Duration.ofSeconds(5), firstTimedOut::get);
+        assertEquals(2, (int) onLoop(loop, deadlines::queued), "the wait behind it and the one it started");
         onLoop(loop, () -> {
             deadlines.stop();
             return null;
