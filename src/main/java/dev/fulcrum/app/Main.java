@@ -25,7 +25,7 @@ public final class Main {
     static final int EXIT_CANNOT_START = 1;
     static final int EXIT_USAGE = 2;
     /** Threads for the little Fulcrum does off the event loops; see {@link #vertx}. */
-    private static final int BLOCKING_THREADS = 2;
+    private static final int MIN_BLOCKING_THREADS = 2;
     private static final String USAGE = """
             usage: fulcrum [--config PATH]   run with PATH (default conf/config.json)
                    fulcrum --warm-up         run once on loopback and exit (to record a class-data archive)""";
@@ -86,13 +86,16 @@ public final class Main {
     }
 
     /**
-     * One event loop per core. Fulcrum blocks on little (config and CA file reads, a config parse), one task at a
-     * time, yet Vert.x's pools of 20 grow a thread per task until all 20 exist, and every thread then adds to each
-     * garbage collection's pause.
+     * One event loop per core. Off the event loops Fulcrum only parses a new config (worker pool) and, in Vert.x's
+     * internal pool, reads the config file on each scan and builds the TLS context of each https backend's pool
+     * (one per event loop). Vert.x's pools of 20 grow a thread per task until all 20 exist, idle or not, and
+     * every thread adds to each garbage collection's pause; so two workers, and one internal thread per event
+     * loop (at least two) for the TLS contexts built at a start or reload.
      */
     static Vertx vertx(int eventLoops, Transport transport) {
         VertxOptions options = new VertxOptions().setEventLoopPoolSize(eventLoops)
-                .setWorkerPoolSize(BLOCKING_THREADS).setInternalBlockingPoolSize(BLOCKING_THREADS);
+                .setWorkerPoolSize(MIN_BLOCKING_THREADS)
+                .setInternalBlockingPoolSize(Math.max(MIN_BLOCKING_THREADS, eventLoops));
         return Vertx.builder().with(options).withTransport(transport).build();
     }
 
