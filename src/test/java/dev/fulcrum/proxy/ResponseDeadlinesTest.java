@@ -44,10 +44,7 @@ class ResponseDeadlinesTest {
         });
 
         assertTrue(mostQueued <= 6, "the queue held " + mostQueued + " waits with 5 requests in flight");
-        onLoop(loop, () -> {
-            deadlines.stop();
-            return null;
-        });
+        runOnLoop(loop, deadlines::stop);
     }
 
     @Test
@@ -57,19 +54,15 @@ class ResponseDeadlinesTest {
         AtomicBoolean unansweredTimedOut = new AtomicBoolean();
         AtomicBoolean answeredTimedOut = new AtomicBoolean();
 
-        onLoop(loop, () -> {
+        runOnLoop(loop, () -> {
             deadlines.start(() -> unansweredTimedOut.set(true));
             deadlines.start(() -> answeredTimedOut.set(true)).cancel();
-            return null;
         });
 
         Await.until("the unanswered wait times out", Duration.ofSeconds(5), unansweredTimedOut::get);
         assertFalse(answeredTimedOut.get());
         assertEquals(0, (int) onLoop(loop, deadlines::queued));
-        onLoop(loop, () -> {
-            deadlines.stop();
-            return null;
-        });
+        runOnLoop(loop, deadlines::stop);
     }
 
     @Test
@@ -79,7 +72,7 @@ class ResponseDeadlinesTest {
         ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, timeout::get));
         AtomicBoolean firstTimedOut = new AtomicBoolean();
 
-        onLoop(loop, () -> {
+        runOnLoop(loop, () -> {
             // As a timeout does when the client pipelined its next request: the 504 lets that one start.
             deadlines.start(() -> {
                 deadlines.start(() -> { });
@@ -87,15 +80,11 @@ class ResponseDeadlinesTest {
             });
             timeout.set(Duration.ofSeconds(60));
             deadlines.start(() -> { });
-            return null;
         });
 
         Await.until("the first wait times out", Duration.ofSeconds(5), firstTimedOut::get);
         assertEquals(2, (int) onLoop(loop, deadlines::queued), "the wait behind it and the one it started");
-        onLoop(loop, () -> {
-            deadlines.stop();
-            return null;
-        });
+        runOnLoop(loop, deadlines::stop);
     }
 
     @Test
@@ -103,19 +92,15 @@ class ResponseDeadlinesTest {
         Context loop = vertx.getOrCreateContext();
         ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, () -> Duration.ofSeconds(10)));
 
-        onLoop(loop, () -> {
+        runOnLoop(loop, () -> {
             deadlines.start(() -> { });
             for (int i = 0; i < 5_000; i++) {
                 deadlines.start(() -> { }).cancel();
             }
-            return null;
         });
 
         Await.until("a sweep drops the answered waits", Duration.ofSeconds(5), () -> onLoopUnchecked(loop, deadlines::queued) <= 1);
-        onLoop(loop, () -> {
-            deadlines.stop();
-            return null;
-        });
+        runOnLoop(loop, deadlines::stop);
     }
 
     private static <T> T onLoop(Context loop, Supplier<T> action) throws Exception {
@@ -128,6 +113,13 @@ class ResponseDeadlinesTest {
             }
         });
         return result.get(5, TimeUnit.SECONDS);
+    }
+
+    private static void runOnLoop(Context loop, Runnable action) throws Exception {
+        onLoop(loop, () -> {
+            action.run();
+            return null;
+        });
     }
 
     private static <T> T onLoopUnchecked(Context loop, Supplier<T> action) {
