@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MainTest {
 
     @Test
-    void blockingWorkRunsOnTwoThreadsPerPoolNotTwenty() throws Exception {
+    void blockingWorkRunsOnTwoThreadsPerPoolNotTwenty() {
         Vertx vertx = Main.vertx(1, Transport.NIO);
         try {
             Set<Thread> workers = threadsRunning(30, () -> vertx.executeBlocking(Thread::currentThread, false));
@@ -25,18 +24,18 @@ class MainTest {
             assertTrue(workers.size() >= 1 && workers.size() <= 2, "worker threads: " + workers);
             assertTrue(internal.size() >= 1 && internal.size() <= 2, "internal blocking threads: " + internal);
         } finally {
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            vertx.close().await();
         }
     }
 
     /** Runs {@code task} {@code times} times, one after another (as Fulcrum's blocking work comes), and returns the threads it ran on. */
-    private static Set<Thread> threadsRunning(int times, Supplier<Future<Thread>> task) throws Exception {
+    private static Set<Thread> threadsRunning(int times, Supplier<Future<Thread>> task) {
         Set<Thread> threads = ConcurrentHashMap.newKeySet();
         Future<?> done = Future.succeededFuture();
         for (int i = 0; i < times; i++) {
             done = done.compose(previous -> task.get().onSuccess(threads::add));
         }
-        done.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        done.await();
         return threads;
     }
 }

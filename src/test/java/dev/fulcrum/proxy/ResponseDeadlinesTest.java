@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ResponseDeadlinesTest {
 
     @Test
-    void answeredWaitsLeaveTheQueueAsNewOnesStartInsteadOfWaitingForTheSweep(Vertx vertx) throws Exception {
+    void answeredWaitsLeaveTheQueueAsNewOnesStartInsteadOfWaitingForTheSweep(Vertx vertx) {
         Context loop = vertx.getOrCreateContext();
         ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, () -> Duration.ofSeconds(60)));
 
@@ -48,7 +48,7 @@ class ResponseDeadlinesTest {
     }
 
     @Test
-    void onlyTheUnansweredWaitTimesOut(Vertx vertx) throws Exception {
+    void onlyTheUnansweredWaitTimesOut(Vertx vertx) {
         Context loop = vertx.getOrCreateContext();
         ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, () -> Duration.ofMillis(30)));
         AtomicBoolean unansweredTimedOut = new AtomicBoolean();
@@ -66,7 +66,7 @@ class ResponseDeadlinesTest {
     }
 
     @Test
-    void aTimeoutThatStartsTheNextWaitLosesNoWait(Vertx vertx) throws Exception {
+    void aTimeoutThatStartsTheNextWaitLosesNoWait(Vertx vertx) {
         Context loop = vertx.getOrCreateContext();
         AtomicReference<Duration> timeout = new AtomicReference<>(Duration.ofMillis(20));
         ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, timeout::get));
@@ -88,7 +88,7 @@ class ResponseDeadlinesTest {
     }
 
     @Test
-    void oneLongWaitAtTheHeadDoesNotKeepThousandsOfAnsweredOnesBehindIt(Vertx vertx) throws Exception {
+    void oneLongWaitAtTheHeadDoesNotKeepThousandsOfAnsweredOnesBehindIt(Vertx vertx) {
         Context loop = vertx.getOrCreateContext();
         ResponseDeadlines deadlines = onLoop(loop, () -> new ResponseDeadlines(vertx, () -> Duration.ofSeconds(10)));
 
@@ -99,11 +99,12 @@ class ResponseDeadlinesTest {
             }
         });
 
-        Await.until("a sweep drops the answered waits", Duration.ofSeconds(5), () -> onLoopUnchecked(loop, deadlines::queued) <= 1);
+        Await.until("a sweep drops the answered waits", Duration.ofSeconds(5), () -> onLoop(loop, deadlines::queued) <= 1);
         runOnLoop(loop, deadlines::stop);
     }
 
-    private static <T> T onLoop(Context loop, Supplier<T> action) throws Exception {
+    /** Runs {@code action} on {@code loop}, as the proxy's own calls run, and returns its result. */
+    private static <T> T onLoop(Context loop, Supplier<T> action) {
         CompletableFuture<T> result = new CompletableFuture<>();
         loop.runOnContext(v -> {
             try {
@@ -112,21 +113,17 @@ class ResponseDeadlinesTest {
                 result.completeExceptionally(failure);
             }
         });
-        return result.get(5, TimeUnit.SECONDS);
+        try {
+            return result.get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
-    private static void runOnLoop(Context loop, Runnable action) throws Exception {
+    private static void runOnLoop(Context loop, Runnable action) {
         onLoop(loop, () -> {
             action.run();
             return null;
         });
-    }
-
-    private static <T> T onLoopUnchecked(Context loop, Supplier<T> action) {
-        try {
-            return onLoop(loop, action);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
     }
 }
