@@ -14,10 +14,6 @@ import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
 
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-
 /**
  * HTTP/1.0 clients know no chunked coding, so a response of unknown length must be counted or end with the
  * connection (RFC 9112 §6.3). vertx-http-proxy buffers the whole body to count it: a long stream (server-sent
@@ -29,6 +25,12 @@ import java.time.format.DateTimeFormatter;
 final class Http10Streaming implements ProxyInterceptor {
 
     private static final int COUNTED_BYTES = 64 * 1024;
+
+    private final HttpDate date;
+
+    Http10Streaming(HttpDate date) {
+        this.date = date;
+    }
 
     @Override
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
@@ -47,7 +49,7 @@ final class Http10Streaming implements ProxyInterceptor {
      * count: if the backend fails before that, the client gets the proxy's own 502, none of the backend's headers
      * (a cookie, a cache lifetime) attached to it.
      */
-    private static Future<Void> countOrStream(ReadStream<Buffer> stream, ProxyResponse response, HttpServerRequest client) {
+    private Future<Void> countOrStream(ReadStream<Buffer> stream, ProxyResponse response, HttpServerRequest client) {
         HttpServerResponse out = client.response();
         Promise<Void> sent = Promise.promise();
         Buffer counted = Buffer.buffer();
@@ -66,7 +68,7 @@ final class Http10Streaming implements ProxyInterceptor {
         return sent.future();
     }
 
-    private static HttpServerResponse head(ProxyResponse response, HttpServerResponse out) {
+    private HttpServerResponse head(ProxyResponse response, HttpServerResponse out) {
         out.setStatusCode(response.getStatusCode());
         if (response.getStatusMessage() != null) {
             out.setStatusMessage(response.getStatusMessage());
@@ -76,7 +78,7 @@ final class Http10Streaming implements ProxyInterceptor {
                 out.headers().add(name, value);
             }
         });
-        return out.putHeader(HttpHeaders.DATE, DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
+        return out.putHeader(HttpHeaders.DATE, date.now());
     }
 
     private static boolean mayHaveBody(HttpMethod method, int status) {

@@ -26,8 +26,8 @@ import java.util.function.Supplier;
  * One HTTP listener and proxy per event loop. Its {@link Routing} is replaced on this event loop when a
  * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
  * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
- * on the way out): WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers, outcome
- * (selection, retry, accounting).
+ * on the way out): response writer, WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers,
+ * outcome (selection, retry, accounting).
  */
 public final class ProxyVerticle extends VerticleBase {
 
@@ -60,11 +60,13 @@ public final class ProxyVerticle extends VerticleBase {
         Supplier<Routing> current = () -> routing;
         deadlines = new ResponseDeadlines(vertx, () -> routing.config().requestTimeout());
         BackendOrigin origin = new BackendOrigin(current, clients, deadlines, timeouts);
+        HttpDate date = new HttpDate();
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
+                .addInterceptor(new ResponseWriter(date), false)
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
-                .addInterceptor(new Http10Streaming(), false)
+                .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
                 .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges), true);

@@ -16,6 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -67,6 +70,33 @@ class FidelityTest {
         assertEquals(List.of("one", "two"), response.headers().getAll("x-backend"));
         assertEquals(RESPONSE_BODY.length(), received.body().length());
         assertEquals(sha256(RESPONSE_BODY), sha256(received.body()));
+    }
+
+    @Test
+    void responseCarriesTheProxysOwnDateAndTheBackendsOtherHeaders(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "dated", req -> req.response()
+                .putHeader("date", "Sun, 06 Nov 1994 08:49:37 GMT")
+                .putHeader("content-type", "application/json")
+                .putHeader("cache-control", "no-store")
+                .end("{}"));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend));
+
+        record Received(MultiMap headers, String body) {
+        }
+        Instant before = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Received received = new Http(vertx, fulcrum.port()).on(client -> client.request(HttpMethod.GET, "/")
+                .compose(req -> req.send())
+                .compose(resp -> resp.body().map(body -> new Received(resp.headers(), body.toString()))))
+                .await();
+
+        String date = received.headers().get("date");
+        assertTrue(date.matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"), date);
+        Instant stamped = DateTimeFormatter.RFC_1123_DATE_TIME.parse(date, Instant::from);
+        assertTrue(!stamped.isBefore(before) && !stamped.isAfter(Instant.now()), date + " is not now");
+        assertEquals(List.of("application/json"), received.headers().getAll("content-type"));
+        assertEquals("no-store", received.headers().get("cache-control"));
+        assertEquals("2", received.headers().get("content-length"));
+        assertEquals("{}", received.body());
     }
 
     @Test
