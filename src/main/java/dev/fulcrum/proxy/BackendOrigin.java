@@ -34,8 +34,12 @@ final class BackendOrigin implements OriginRequestProvider {
 
     @Override
     public Future<HttpClientRequest> create(ProxyContext ctx) {
+        return create(ctx, Exchange.of(ctx));
+    }
+
+    /** A retry's request: the exchange is at hand. */
+    Future<HttpClientRequest> create(ProxyContext ctx, Exchange exchange) {
         Routing now = routing.get();
-        Exchange exchange = Exchange.of(ctx);
         Backend backend = now.balancer().pick(exchange.candidates(now.healthy()));
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());

@@ -44,9 +44,9 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
         exchanges.started();
-        Exchange.begin(ctx);
+        Exchange exchange = Exchange.begin(ctx);
         dropEmptyBody(ctx);
-        return ctx.sendRequest().compose(response -> answered(ctx, response), error -> failed(ctx, error));
+        return ctx.sendRequest().compose(response -> answered(ctx, exchange, response), error -> failed(ctx, exchange, error));
     }
 
     @Override
@@ -68,8 +68,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         });
     }
 
-    private Future<ProxyResponse> answered(ProxyContext ctx, ProxyResponse response) {
-        Exchange exchange = Exchange.of(ctx);
+    private Future<ProxyResponse> answered(ProxyContext ctx, Exchange exchange, ProxyResponse response) {
         exchange.answered();
         Backend backend = exchange.backend();
         if (isInterim(ctx, response)) {
@@ -114,8 +113,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         return true;
     }
 
-    private Future<ProxyResponse> failed(ProxyContext ctx, Throwable error) {
-        Exchange exchange = Exchange.of(ctx);
+    private Future<ProxyResponse> failed(ProxyContext ctx, Exchange exchange, Throwable error) {
         exchange.answered();
         BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
         Backend backend = exchange.backend();
@@ -129,18 +127,18 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         if (backend != null && !clientGone && !exchange.retried() && safeToRetry(ctx, failure, nothingSent)) {
             exchange.release();
             exchange.retryAfter(backend, failure == BackendFailure.BROKEN && !nothingSent);
-            return origin.create(ctx)
+            return origin.create(ctx, exchange)
                     .compose(request -> ctx.request().send(request))
-                    .compose(response -> answered(ctx, response), retryError -> retryFailed(ctx, failure, retryError));
+                    .compose(response -> answered(ctx, exchange, response), retryError -> retryFailed(ctx, exchange, failure, retryError));
         }
         return Future.succeededFuture(errorResponse(ctx, failure));
     }
 
     /** With no backend to try again, the client hears about the first failure, the one that mattered. */
-    private Future<ProxyResponse> retryFailed(ProxyContext ctx, BackendFailure first, Throwable retryError) {
+    private Future<ProxyResponse> retryFailed(ProxyContext ctx, Exchange exchange, BackendFailure first, Throwable retryError) {
         return retryError instanceof NoHealthyBackendException
                 ? Future.succeededFuture(errorResponse(ctx, first))
-                : failed(ctx, retryError);
+                : failed(ctx, exchange, retryError);
     }
 
     /**
