@@ -19,8 +19,8 @@ import io.vertx.httpproxy.ProxyResponse;
  * connection (RFC 9112 §6.3). vertx-http-proxy buffers the whole body to count it: a long stream (server-sent
  * events, a large export) would grow in memory for as long as it runs. Here a body that ends within
  * {@value #COUNTED_BYTES} bytes is still sent with its length (the connection may stay open); a longer one is
- * passed on as it arrives and the connection closes after it, as NGINX does. Seen last on the way out, after
- * the other interceptors have shaped the headers.
+ * passed on as it arrives and the connection closes after it, as NGINX does. Seen after the other
+ * interceptors have shaped the headers; a response it writes itself does not reach {@link ResponseWriter}.
  */
 final class Http10Streaming implements ProxyInterceptor {
 

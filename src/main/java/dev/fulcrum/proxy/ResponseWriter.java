@@ -14,11 +14,12 @@ import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
 
 /**
- * Writes a response with a body to the client, the last step on the way out. It does what vertx-http-proxy's
- * own sending does with such a response, except for the Date: that formats one per response, which was 4 % of
- * the event loop's time at 40k req/s, where {@link HttpDate} formats one a second. The rest, which that sending
- * treats specially (a response without a body, a body of unknown length for an HTTP/1.0 client, a Warning
- * whose date it checks, a WebSocket handshake), is left to it.
+ * Writes the response to the client, the last step on the way out. It does what vertx-http-proxy's own sending
+ * does, except for the Date: that formats one per response, which was 4 % of the event loop's time at 40k req/s,
+ * where {@link HttpDate} formats one a second (and with a two-digit day, as IMF-fixdate has it). What that
+ * sending treats specially is left to it: a Warning, whose date it checks, and a body of unknown length for an
+ * HTTP/1.0 client ({@link Http10Streaming} streams those, but for a response that has no body). Registered for
+ * plain requests only: a WebSocket handshake is completed by vertx-http-proxy.
  */
 final class ResponseWriter implements ProxyInterceptor {
 
@@ -35,8 +36,7 @@ final class ResponseWriter implements ProxyInterceptor {
         ProxyResponse response = ctx.response();
         Body body = response.getBody();
         HttpServerRequest client = ctx.request().proxiedRequest();
-        if (ctx.isWebSocket() || body == null || response.headers().contains(WARNING)
-                || (body.length() < 0 && client.version() == HttpVersion.HTTP_1_0)) {
+        if (response.headers().contains(WARNING) || (body != null && body.length() < 0 && client.version() == HttpVersion.HTTP_1_0)) {
             return ctx.sendResponse();
         }
         HttpServerResponse out = client.response();
@@ -46,10 +46,17 @@ final class ResponseWriter implements ProxyInterceptor {
         }
         out.putHeader(HttpHeaders.DATE, date.now());
         response.headers().forEach((name, value) -> {
-            if (!isReplaced(name)) {
+            if (!isReplaced(name, body != null)) {
                 out.headers().add(name, value);
             }
         });
+        HttpClientResponse fromBackend = response.proxiedResponse();
+        if (body == null) {
+            if (fromBackend != null && fromBackend.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                out.putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+            }
+            return out.end();
+        }
         if (body.mediaType() != null) {
             out.putHeader(HttpHeaders.CONTENT_TYPE, body.mediaType());
         }
@@ -63,7 +70,7 @@ final class ResponseWriter implements ProxyInterceptor {
         pipe.endOnFailure(false);
         return pipe.to(out).andThen(sent -> {
             if (sent.failed()) {
-                HttpClientResponse fromBackend = response.proxiedResponse();
+                // Neither connection can carry another exchange: the backend's is mid-response, the client's short.
                 if (fromBackend != null) {
                     fromBackend.request().reset();
                 }
@@ -72,9 +79,9 @@ final class ResponseWriter implements ProxyInterceptor {
         });
     }
 
-    /** Set from the body, or by this writer and the connection, not copied from the backend. */
-    private static boolean isReplaced(String name) {
-        return name.equalsIgnoreCase("content-type") || name.equalsIgnoreCase("date")
+    /** Set by this writer (the type from the body, if there is one) or by the connection, not copied. */
+    private static boolean isReplaced(String name, boolean hasBody) {
+        return (hasBody && name.equalsIgnoreCase("content-type")) || name.equalsIgnoreCase("date")
                 || name.equalsIgnoreCase("transfer-encoding");
     }
 }

@@ -5,7 +5,7 @@ import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 
 /**
- * The end of a WebSocket handshake, seen last on the way out. A backend that accepts (101) takes the
+ * The end of a WebSocket handshake, the last step on its way out. A backend that accepts (101) takes the
  * connection over, so it is no idle HTTP connection any more. A backend that refuses (a redirect to a login
  * page, a 401 with its challenge, a 404) is answered like any other request, with its headers and body:
  * vertx-http-proxy alone would send the status and nothing else.

@@ -89,6 +89,7 @@ class FidelityTest {
                 .compose(resp -> resp.body().map(body -> new Received(resp.headers(), body.toString()))))
                 .await();
 
+        assertEquals(1, received.headers().getAll("date").size(), received.headers()::toString);
         String date = received.headers().get("date");
         assertTrue(date.matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"), date);
         Instant stamped = DateTimeFormatter.RFC_1123_DATE_TIME.parse(date, Instant::from);
