@@ -69,16 +69,7 @@ final class Http10Streaming implements ProxyInterceptor {
     }
 
     private HttpServerResponse head(ProxyResponse response, HttpServerResponse out) {
-        out.setStatusCode(response.getStatusCode());
-        if (response.getStatusMessage() != null) {
-            out.setStatusMessage(response.getStatusMessage());
-        }
-        response.headers().forEach((name, value) -> {
-            if (!HttpHeaders.TRANSFER_ENCODING.toString().equalsIgnoreCase(name)) {
-                out.headers().add(name, value);
-            }
-        });
-        return out.putHeader(HttpHeaders.DATE, date.now());
+        return ResponseWriter.writeHead(response, out, date.now());
     }
 
     private static boolean mayHaveBody(HttpMethod method, int status) {

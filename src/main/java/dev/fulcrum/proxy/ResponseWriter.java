@@ -39,26 +39,13 @@ final class ResponseWriter implements ProxyInterceptor {
         if (response.headers().contains(WARNING) || (body != null && body.length() < 0 && client.version() == HttpVersion.HTTP_1_0)) {
             return ctx.sendResponse();
         }
-        HttpServerResponse out = client.response();
-        out.setStatusCode(response.getStatusCode());
-        if (response.getStatusMessage() != null) {
-            out.setStatusMessage(response.getStatusMessage());
-        }
-        out.putHeader(HttpHeaders.DATE, date.now());
-        response.headers().forEach((name, value) -> {
-            if (!isReplaced(name, body != null)) {
-                out.headers().add(name, value);
-            }
-        });
+        HttpServerResponse out = writeHead(response, client.response(), date.now());
         HttpClientResponse fromBackend = response.proxiedResponse();
         if (body == null) {
             if (fromBackend != null && fromBackend.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
                 out.putHeader(HttpHeaders.CONTENT_LENGTH, "0");
             }
             return out.end();
-        }
-        if (body.mediaType() != null) {
-            out.putHeader(HttpHeaders.CONTENT_TYPE, body.mediaType());
         }
         if (body.length() >= 0) {
             out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(body.length()));
@@ -79,7 +66,29 @@ final class ResponseWriter implements ProxyInterceptor {
         });
     }
 
-    /** Set by this writer (the type from the body, if there is one) or by the connection, not copied. */
+    /**
+     * Status, Date and headers of {@code response} onto {@code out}, the type from the body if there is one; the
+     * framing (Content-Length or chunked) is the caller's.
+     */
+    static HttpServerResponse writeHead(ProxyResponse response, HttpServerResponse out, String date) {
+        Body body = response.getBody();
+        out.setStatusCode(response.getStatusCode());
+        if (response.getStatusMessage() != null) {
+            out.setStatusMessage(response.getStatusMessage());
+        }
+        out.putHeader(HttpHeaders.DATE, date);
+        response.headers().forEach((name, value) -> {
+            if (!isReplaced(name, body != null)) {
+                out.headers().add(name, value);
+            }
+        });
+        if (body != null && body.mediaType() != null) {
+            out.putHeader(HttpHeaders.CONTENT_TYPE, body.mediaType());
+        }
+        return out;
+    }
+
+    /** Set by the writer (the type from the body, if there is one) or by the connection, not copied. */
     private static boolean isReplaced(String name, boolean hasBody) {
         return (hasBody && name.equalsIgnoreCase("content-type")) || name.equalsIgnoreCase("date")
                 || name.equalsIgnoreCase("transfer-encoding");
