@@ -74,6 +74,8 @@ class FailoverTest {
         b.stop();
         Await.until("both are out", WAIT,
                 () -> fulcrum.backends().all().stream().allMatch(x -> x.health() == HealthState.UNHEALTHY));
+        // The proxies hear of the change a moment after the backends' states change (a health event).
+        Await.until("the proxies have no backend left", WAIT, () -> http.get("/").await().status() == 503);
         for (int i = 0; i < 20; i++) {
             long started = System.nanoTime();
             Http.Reply reply = http.get("/").await();

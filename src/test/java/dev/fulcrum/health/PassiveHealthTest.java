@@ -61,6 +61,8 @@ class PassiveHealthTest {
 
         Await.until("the backend is ejected", WAIT, () -> droppingState.health() == HealthState.UNHEALTHY);
         assertTrue(droppingState.lastFailure().startsWith("3 failed exchanges in a row"), droppingState.lastFailure());
+        // The proxies hear of the ejection a moment after the backend's state changes (a health event).
+        Await.until("the proxies route around it", WAIT, () -> http.get("/").await().status() == 503);
         assertEquals(503, http.get("/").await().status());
         assertTrue(dropping.probes() <= 1, "only the startup probe ran, so the proxy did this");
     }
