@@ -46,7 +46,7 @@ PROXY_CPUS="${PROXY_CPUS:-1}"        # CPUs for the proxy under test when PIN=1
 BODY_BYTES="${BODY_BYTES:-100}"      # backend response body size
 BACKEND_WORKERS="${BACKEND_WORKERS:-1}"
 FULCRUM_WARMUP_S="${FULCRUM_WARMUP_S:-15}"            # JIT warm-up run before the rounds
-FULCRUM_START_TIMEOUT="${FULCRUM_START_TIMEOUT:-60}"  # s until the first proxied 200
+FULCRUM_START_TIMEOUT="${FULCRUM_START_TIMEOUT:-60}"  # s until the first proxied 200, and until readiness UP
 FULCRUM_JAVA_OPTS="${FULCRUM_JAVA_OPTS:-}"  # empty: the options scripts/run.sh uses (scripts/java-options.sh)
 FULCRUM_JAR="$REPO_DIR/target/fulcrum.jar"
 
@@ -285,7 +285,7 @@ for p in "${BACKEND_PORTS[@]}"; do wait_ready backend "$BACKEND_PID" "$p" 15; do
 got=$(curl -s --max-time 2 "http://127.0.0.1:19001/" | wc -c)
 [[ "$got" == "$BODY_BYTES" ]] || die "backend body is $got bytes, expected $BODY_BYTES"
 
-FULCRUM_PID=""; FULCRUM_STARTUP_MS=""; FULCRUM_RSS=""; FULCRUM_HWM=""
+FULCRUM_PID=""; FULCRUM_STARTUP_MS=""; FULCRUM_READY_MS=""; FULCRUM_RSS=""; FULCRUM_HWM=""
 for t in $TARGETS; do
   case "$t" in
     direct) ;;
@@ -315,7 +315,17 @@ for t in $TARGETS; do
         fi
         sleep 0.01
       done
-      log "fulcrum ready on 127.0.0.1:${PORT[fulcrum]}: first proxied 200 after ${FULCRUM_STARTUP_MS} ms" ;;
+      log "fulcrum serving on 127.0.0.1:${PORT[fulcrum]}: first proxied 200 after ${FULCRUM_STARTUP_MS} ms"
+      # readiness turns UP once Fulcrum's own warm-up has compiled the request path (warmUp in the README)
+      until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:${FULCRUM_ADMIN_PORT}/health/ready" || true)" == 200 ]]; do
+        if (($(now_ms) >= deadline)); then
+          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
+          die "fulcrum not ready (/health/ready) within ${FULCRUM_START_TIMEOUT}s"
+        fi
+        sleep 0.05
+      done
+      FULCRUM_READY_MS=$(($(now_ms) - t_launch))
+      log "fulcrum ready after ${FULCRUM_READY_MS} ms (warmed up)" ;;
   esac
 done
 
@@ -422,13 +432,13 @@ PIN_DESC="no (PIN=0: the OS scheduler places everything on $NCPU CPUs)"
   awk -F'\t' '{printf "| %s | %.0f | %s | %.2f | %.2f | %d | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' <<<"$SUMMARY"
   echo
   if has fulcrum; then
-    echo "- fulcrum startup: ${FULCRUM_STARTUP_MS} ms from launch to the first proxied 200$([[ "$PIN" == 1 ]] && echo " (JVM pinned to CPU $PROXY_CPUS)")"
+    echo "- fulcrum startup: ${FULCRUM_STARTUP_MS} ms from launch to the first proxied 200, ${FULCRUM_READY_MS} ms to readiness UP after its warm-up$([[ "$PIN" == 1 ]] && echo " (JVM pinned to CPU $PROXY_CPUS)")"
     echo "- fulcrum resident memory: ${FULCRUM_RSS} MiB VmRSS at the end of its last measured run (peak VmHWM ${FULCRUM_HWM} MiB; \`$FULCRUM_JAVA_OPTS\`)"
     echo
   fi
   echo '```'
   awk -F'\t' '{printf "RESULT target=%s rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d ratio=%s\n", $1, $2, $4, $5, $6, $3}' <<<"$SUMMARY"
-  if has fulcrum; then echo "FULCRUM startup_ms=$FULCRUM_STARTUP_MS rss_mib=$FULCRUM_RSS hwm_mib=$FULCRUM_HWM"; fi
+  if has fulcrum; then echo "FULCRUM startup_ms=$FULCRUM_STARTUP_MS ready_ms=$FULCRUM_READY_MS rss_mib=$FULCRUM_RSS hwm_mib=$FULCRUM_HWM"; fi
   echo '```'
   echo
   echo "Raw wrk output, configs and logs: \`$RUN_DIR/\`"

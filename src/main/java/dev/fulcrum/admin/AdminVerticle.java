@@ -23,9 +23,9 @@ import java.util.function.Supplier;
 /**
  * The admin HTTP server, on its own port so that no backend path is ever shadowed. Kubernetes probes use
  * {@code /health/live} (every proxy event loop answers within {@value #LIVENESS_TIMEOUT_MILLIS} ms, so a wedged
- * one gets the pod restarted) and {@code /health/ready} (UP only with at least one
- * healthy backend and not shutting down; the body lists every backend's state and last failure, and the
- * config's generation and last refused edit).
+ * one gets the pod restarted) and {@code /health/ready} (UP only with at least one healthy backend, once warmed
+ * up and until shutting down; the body lists every backend's state and last failure, and the config's
+ * generation and last refused edit).
  */
 public final class AdminVerticle extends VerticleBase {
 
@@ -36,17 +36,20 @@ public final class AdminVerticle extends VerticleBase {
     private final BackendRegistry registry;
     private final Supplier<ReloadStatus> reloadStatus;
     private final BooleanSupplier shuttingDown;
+    private final BooleanSupplier warmingUp;
     private final Supplier<Future<?>> eventLoopsAnswered;
     private Router router;
     private HttpServer server;
 
     /** {@code eventLoopsAnswered} completes once every proxy event loop has run a task queued on it now. */
     public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Supplier<ReloadStatus> reloadStatus,
-                         BooleanSupplier shuttingDown, Supplier<Future<?>> eventLoopsAnswered) {
+                         BooleanSupplier shuttingDown, BooleanSupplier warmingUp,
+                         Supplier<Future<?>> eventLoopsAnswered) {
         this.config = config;
         this.registry = registry;
         this.reloadStatus = reloadStatus;
         this.shuttingDown = shuttingDown;
+        this.warmingUp = warmingUp;
         this.eventLoopsAnswered = eventLoopsAnswered;
     }
 
@@ -119,8 +122,9 @@ public final class AdminVerticle extends VerticleBase {
                 .put("lastError", reload.lastError())
                 .put("lastErrorAt", reload.lastErrorAt() == null ? null : reload.lastErrorAt().toString());
         boolean stopping = shuttingDown.getAsBoolean();
-        JsonObject data = new JsonObject().put("healthy", healthy).put("shuttingDown", stopping)
+        boolean warming = warmingUp.getAsBoolean();
+        JsonObject data = new JsonObject().put("healthy", healthy).put("warmingUp", warming).put("shuttingDown", stopping)
                 .put("backends", backends).put("config", configStatus);
-        return healthy > 0 && !stopping ? Status.OK(data) : Status.KO(data);
+        return healthy > 0 && !warming && !stopping ? Status.OK(data) : Status.KO(data);
     }
 }

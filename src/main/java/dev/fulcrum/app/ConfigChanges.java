@@ -37,6 +37,8 @@ final class ConfigChanges {
                 compare(name + ".", nestedBefore, (Record) after, changes);
             } else if (name.equals("servers")) {
                 changes.add("servers " + serverChanges(((FulcrumConfig) previous).servers(), ((FulcrumConfig) next).servers()));
+            } else if (name.equals("warmUp")) {
+                changes.add(name + " " + show(before) + " -> " + show(after) + " (used at the next start)");
             } else {
                 changes.add(name + " " + show(before) + " -> " + show(after));
             }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -42,29 +43,54 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private final List<String> deployments = new ArrayList<>();
     private final AtomicReference<ReloadStatus> status = new AtomicReference<>(ReloadStatus.initial());
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
+    private final Logger healthLog;
+    /** Readiness stays DOWN until the JIT has compiled the request path; see {@link WarmUp}. */
+    private volatile boolean warmingUp;
     private volatile FulcrumConfig config;
     private AdminVerticle admin;
     private ConfigWatcher watcher;
 
-    private Fulcrum(Vertx vertx, FulcrumConfig config) {
+    private Fulcrum(Vertx vertx, FulcrumConfig config, Logger healthLog, boolean warmingUp) {
         this.vertx = vertx;
         this.config = config;
+        this.healthLog = healthLog;
+        this.warmingUp = warmingUp;
         this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN);
     }
 
     /** Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen. */
     public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
-        Fulcrum fulcrum = new Fulcrum(vertx, config);
-        fulcrum.admin = new AdminVerticle(config, fulcrum.backends, fulcrum.status::get, fulcrum.shuttingDown::get,
+        return new Fulcrum(vertx, config, Logger.getLogger(HealthCheckVerticle.LOGGER), false).start(proxyInstances);
+    }
+
+    /** As {@link #start}, but readiness reports DOWN until {@link #warmedUp()}: the JIT has yet to compile. */
+    static Future<Fulcrum> startWarmingUp(Vertx vertx, FulcrumConfig config, int proxyInstances) {
+        return new Fulcrum(vertx, config, Logger.getLogger(HealthCheckVerticle.LOGGER), true).start(proxyInstances);
+    }
+
+    /** For {@link WarmUp}: a balancer that logs nothing, so that its backends never show in the real one's log. */
+    static Future<Fulcrum> startUnlogged(Vertx vertx, FulcrumConfig config) {
+        Logger silent = Logger.getAnonymousLogger();
+        silent.setLevel(Level.OFF);
+        return new Fulcrum(vertx, config, silent, false).start(1);
+    }
+
+    private Future<Fulcrum> start(int proxyInstances) {
+        admin = new AdminVerticle(config, backends, status::get, shuttingDown::get, () -> warmingUp,
                 // A proxy has settled once its event loop has run a task queued now: it answers.
-                () -> Future.all(fulcrum.proxies.stream().map(ProxyVerticle::settled).toList()));
-        Future<Void> admin = fulcrum.deploy(vertx.deployVerticle(fulcrum.admin))
+                () -> Future.all(proxies.stream().map(ProxyVerticle::settled).toList()));
+        Future<Void> adminDeployed = deploy(vertx.deployVerticle(admin))
                 .transform(bound -> naming(bound, "adminPort " + config.admin()));
-        Future<Void> proxies = fulcrum.deploy(vertx.deployVerticle(new HealthCheckVerticle(config, fulcrum.backends)))
-                .compose(v -> fulcrum.deployProxies(proxyInstances));
-        return Future.all(admin, proxies)
-                .recover(error -> fulcrum.stop().transform(stopped -> Future.failedFuture(error)))
-                .map(fulcrum);
+        Future<Void> proxiesDeployed = deploy(vertx.deployVerticle(new HealthCheckVerticle(config, backends, healthLog)))
+                .compose(v -> deployProxies(proxyInstances));
+        return Future.all(adminDeployed, proxiesDeployed)
+                .recover(error -> stop().transform(stopped -> Future.failedFuture(error)))
+                .map(this);
+    }
+
+    /** The warm-up is over, or was cut short: readiness follows the backends again. */
+    void warmedUp() {
+        warmingUp = false;
     }
 
     private Future<Void> deployProxies(int instances) {

@@ -3,8 +3,11 @@ package dev.fulcrum.app;
 import dev.fulcrum.config.ConfigException;
 import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.GoDuration;
+import dev.fulcrum.config.IoTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
 
 import sun.misc.Signal;
@@ -12,6 +15,7 @@ import sun.misc.Signal;
 import io.vertx.core.Handler;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +30,8 @@ public final class Main {
     static final int EXIT_USAGE = 2;
     /** Threads for the little Fulcrum does off the event loops; see {@link #vertx}. */
     private static final int MIN_BLOCKING_THREADS = 2;
+    /** Enough to load every class of the request path into the class-data archive. */
+    private static final int ARCHIVE_WARM_UP_REQUESTS = 500;
     private static final String USAGE = """
             usage: fulcrum [--config PATH]   run with PATH (default conf/config.json)
                    fulcrum --warm-up         run once on loopback and exit (to record a class-data archive)""";
@@ -65,7 +71,8 @@ public final class Main {
         // Starting waits for the first probe of every backend, which may take up to the probe timeout.
         long startSeconds = 30 + config.healthCheck().timeout().toSeconds();
         try {
-            fulcrum = Fulcrum.start(vertx, config, eventLoops)
+            fulcrum = (config.warmUp().isZero() ? Fulcrum.start(vertx, config, eventLoops)
+                    : Fulcrum.startWarmingUp(vertx, config, eventLoops))
                     .toCompletionStage().toCompletableFuture().get(startSeconds, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -83,6 +90,37 @@ public final class Main {
                 + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "))
                 + " (" + eventLoops + " event loop(s), " + started.transport().name()
                 + started.passedOver().stream().map(why -> "; " + why).collect(Collectors.joining()) + ")");
+        if (!config.warmUp().isZero()) {
+            warmUp(fulcrum, configText, started.transport());
+        }
+    }
+
+    /**
+     * On the main thread, which has nothing else to do by now. Readiness stays DOWN meanwhile, and the listener
+     * serves whatever comes all the same. A warm-up that fails costs only the speed of the first requests.
+     */
+    private static void warmUp(Fulcrum fulcrum, String configText, Transport transport) {
+        Logger log = Logger.getLogger("fulcrum");
+        Duration budget = fulcrum.config().warmUp();
+        log.info(() -> "warming up: readiness stays DOWN until " + WarmUp.REQUESTS + " requests have gone through"
+                + " a private copy of the balancer, for at most " + GoDuration.format(budget) + " (warmUp)");
+        Vertx vertx = null;
+        try {
+            vertx = vertx(1, transport);
+            WarmUp.Result result = WarmUp.run(vertx, new JsonObject(configText), WarmUp.REQUESTS, budget);
+            log.info(() -> (result.outOfTime() ? "warm-up stopped at its limit of " + GoDuration.format(budget)
+                    + " after " + result.requests() + " requests"
+                    : "warmed up in " + GoDuration.format(Duration.ofMillis(result.took().toMillis())))
+                    + "; readiness follows the backends now");
+        } catch (Exception e) {
+            log.warning("warm-up failed (" + e + "); readiness follows the backends now, and the first requests"
+                    + " are served as the JIT compiles");
+        } finally {
+            fulcrum.warmedUp();
+            if (vertx != null) {
+                vertx.close();
+            }
+        }
     }
 
     /**
@@ -159,7 +197,8 @@ public final class Main {
                 }
                 case "--warm-up" -> {
                     try {
-                        WarmUp.run();
+                        Vertx vertx = Transports.start(IoTransport.AUTO, transport -> vertx(1, transport)).vertx();
+                        WarmUp.run(vertx, new JsonObject(), ARCHIVE_WARM_UP_REQUESTS, Duration.ofSeconds(30));
                         System.exit(0);
                     } catch (Exception e) {
                         System.err.println("fulcrum: warm-up failed: " + e);

@@ -1,57 +1,164 @@
 package dev.fulcrum.app;
 
 import dev.fulcrum.config.ConfigParser;
-import dev.fulcrum.config.IoTransport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code fulcrum --warm-up}: runs the whole balancer once on loopback, in front of a backend of its own, sends
- * it a few hundred requests, and stops. {@code scripts/run.sh} uses it to record a class-data archive
- * (AppCDS), which takes about a third off the start-up time.
+ * Sends requests through a throwaway balancer in this JVM, in front of backends of its own on loopback, so that
+ * the JIT has compiled the request path before real traffic comes: the JVM starts by interpreting it, at a few
+ * per cent of its compiled speed. It runs on its own Vert.x and logs nothing, so nothing of it reaches the
+ * configured backends, the real balancer's event bus, or the log. {@code scripts/java-options.sh} also runs a
+ * short one alone ({@code --warm-up}) to record a class-data archive.
  */
 final class WarmUp {
 
-    private static final int REQUESTS = 500;
+    /** What a warm-up did: the requests answered, and whether it stopped at its time budget before all were. */
+    record Result(int requests, Duration took, boolean outOfTime) {
+    }
+
+    /**
+     * Enough for the JIT to have compiled the request path: on one core its compiling levels off after about
+     * this many (README, Performance).
+     */
+    static final int REQUESTS = 10_000;
+    /** Client connections, each with one request at a time: several in flight on each backend's pool. */
+    private static final int CONNECTIONS = 8;
+    private static final int BACKENDS = 3;
+    /**
+     * One response in this many closes its connection, on each side, so that accepting and opening connections
+     * is compiled too: with many clients, or clients that do not keep connections alive, those paths are hot.
+     */
+    private static final int CLOSE_EVERY = 16;
+    /**
+     * The config fields that choose which code a request runs through. Limits and timeouts only change numbers
+     * on the same path, and a tight one could refuse the warm-up's own requests.
+     */
+    private static final List<String> MIRRORED = List.of("algorithm", "forwardedHeaders", "preserveHost");
+    /** One request in this many carries a body, so that the path that streams one is compiled too. */
+    private static final int BODY_EVERY = 4;
+    private static final Buffer BODY = Buffer.buffer("{\"warm\":true}");
+    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
 
     private WarmUp() {
     }
 
-    static void run() throws Exception {
-        // The transport a default config would run on here, so that its classes are in the archive.
-        Vertx vertx = Transports.start(IoTransport.AUTO, transport -> Main.vertx(1, transport)).vertx();
-        try {
-            HttpServer backend = vertx.createHttpServer().requestHandler(req -> req.response().end("warm"))
-                    .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            String config = """
-                    {"listenPort": "127.0.0.1:0", "adminPort": "127.0.0.1:0", "servers": ["http://127.0.0.1:%d"]}
-                    """.formatted(backend.actualPort());
-            Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.parse(config), 1)
-                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            Promise<Void> sent = Promise.promise();
-            vertx.runOnContext(v -> {
-                HttpClient client = vertx.createHttpClient();
-                send(client, fulcrum.port(), REQUESTS).onComplete(sent);
-            });
-            sent.future().compose(v -> fulcrum.shutdown()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } finally {
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    /**
+     * Sends up to {@code requests} requests, or as many as {@code budget} allows, on {@code vertx}: one of its
+     * own, on the transport the real balancer runs on (so that its classes are the ones compiled), which the
+     * caller closes. The balancer takes the fields of {@code settings} (the real config) that steer the request
+     * path, so that the code compiled is the code real requests take. Blocks the calling thread.
+     */
+    static Result run(Vertx vertx, JsonObject settings, int requests, Duration budget) throws Exception {
+        long started = System.nanoTime();
+        long deadline = started + budget.toNanos();
+        JsonArray servers = new JsonArray();
+        for (int i = 0; i < BACKENDS; i++) {
+            int[] answered = {0};
+            HttpServer backend = await(vertx.createHttpServer()
+                    .requestHandler(request -> request.body().onSuccess(body -> {
+                        HttpServerResponse response = request.response().putHeader("content-type", "text/plain");
+                        if (++answered[0] % CLOSE_EVERY == 0) {
+                            response.putHeader("connection", "close");
+                        }
+                        response.end("warm " + body.length());
+                    }))
+                    .listen(0, "127.0.0.1"));
+            servers.add("http://127.0.0.1:" + backend.actualPort());
         }
+        JsonObject config = new JsonObject();
+        for (String field : MIRRORED) {
+            if (settings.containsKey(field)) {
+                config.put(field, settings.getValue(field));
+            }
+        }
+        config.put("listenPort", "127.0.0.1:0").put("adminPort", "127.0.0.1:0").put("servers", servers);
+        Fulcrum fulcrum = await(Fulcrum.startUnlogged(vertx, ConfigParser.parse(config.encode())));
+        Promise<Integer> sent = Promise.promise();
+        vertx.runOnContext(v -> {
+            HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+                    new PoolOptions().setHttp1MaxSize(CONNECTIONS));
+            Senders senders = new Senders(client, fulcrum.port(), requests, deadline);
+            senders.start(CONNECTIONS).onComplete(sent);
+        });
+        int answered = sent.future().toCompletionStage().toCompletableFuture()
+                .get(budget.toMillis() + STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        await(fulcrum.stop());
+        return new Result(answered, Duration.ofNanos(System.nanoTime() - started), answered < requests);
     }
 
-    private static Future<Void> send(HttpClient client, int port, int left) {
-        if (left == 0) {
-            return Future.succeededFuture();
+    private static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Request loops, one per connection, sharing one count; all on the client's event loop. */
+    private static final class Senders {
+
+        private final HttpClient client;
+        private final int port;
+        private final int requests;
+        private final long deadlineNanos;
+        private int started;
+        private int answered;
+
+        Senders(HttpClient client, int port, int requests, long deadlineNanos) {
+            this.client = client;
+            this.port = port;
+            this.requests = requests;
+            this.deadlineNanos = deadlineNanos;
         }
-        return client.request(HttpMethod.GET, port, "127.0.0.1", "/warm")
-                .compose(request -> request.send())
-                .compose(response -> response.body())
-                .compose(body -> send(client, port, left - 1));
+
+        Future<Integer> start(int loops) {
+            List<Future<Void>> running = new ArrayList<>();
+            for (int i = 0; i < loops; i++) {
+                Promise<Void> loop = Promise.promise();
+                send(loop);
+                running.add(loop.future());
+            }
+            return Future.all(running).map(done -> answered);
+        }
+
+        /** Each answer sends the next request from the event loop, so the stack does not grow with the count. */
+        private void send(Promise<Void> loop) {
+            if (started == requests || System.nanoTime() - deadlineNanos > 0) {
+                loop.complete();
+                return;
+            }
+            boolean withBody = started++ % BODY_EVERY == 0;
+            RequestOptions options = new RequestOptions().setPort(port).setHost("127.0.0.1")
+                    .setMethod(withBody ? HttpMethod.POST : HttpMethod.GET).setURI("/warm-up?n=" + started)
+                    .putHeader("accept", "*/*").putHeader("user-agent", "fulcrum-warm-up");
+            if (started % CLOSE_EVERY == 0) {
+                options.putHeader("connection", "close");
+            }
+            client.request(options)
+                    .compose(request -> withBody ? request.send(BODY) : request.send())
+                    .compose(response -> response.statusCode() == 200 ? response.body()
+                            : Future.failedFuture("the private balancer answered " + response.statusCode()))
+                    .onComplete(body -> {
+                        if (body.failed()) {
+                            loop.fail(body.cause());
+                            return;
+                        }
+                        answered++;
+                        send(loop);
+                    });
+        }
     }
 }

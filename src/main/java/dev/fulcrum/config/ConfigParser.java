@@ -78,6 +78,7 @@ public final class ConfigParser {
                 root.positiveDuration("shutdownTimeout", Duration.ofSeconds(30)),
                 limits(root),
                 IoTransport.named(root.string("transport", IoTransport.AUTO.toString())),
+                root.duration("warmUp", Duration.ofSeconds(30)),
                 servers(root));
         root.rejectUnknown();
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {

@@ -24,6 +24,7 @@ public record FulcrumConfig(
         Duration shutdownTimeout,
         ClientLimits limits,
         IoTransport transport,
+        Duration warmUp,
         List<ServerSpec> servers) {
 
     /** Which forwarding headers the backends see. */

@@ -37,8 +37,10 @@ import java.util.logging.Logger;
  */
 public final class HealthCheckVerticle extends VerticleBase {
 
-    private static final Logger LOG = Logger.getLogger("fulcrum.health");
+    /** Where backend state changes are logged. */
+    public static final String LOGGER = "fulcrum.health";
 
+    private final Logger log;
     private final BackendRegistry registry;
     private FulcrumConfig config;
     private final Map<Backend, HealthTracker> trackers = new HashMap<>();
@@ -50,9 +52,11 @@ public final class HealthCheckVerticle extends VerticleBase {
     private HttpClient namedClient;
     private HttpClient addressClient;
 
-    public HealthCheckVerticle(FulcrumConfig config, BackendRegistry registry) {
+    /** {@code log} gets every state change; see {@link #LOGGER}. */
+    public HealthCheckVerticle(FulcrumConfig config, BackendRegistry registry, Logger log) {
         this.config = config;
         this.registry = registry;
+        this.log = log;
     }
 
     /** Completes once every backend has been probed once, so that the listener opens with a known healthy set. */
@@ -208,7 +212,7 @@ public final class HealthCheckVerticle extends VerticleBase {
     }
 
     private void announce(Backend backend, HealthState state, String reason) {
-        LOG.info(() -> "backend " + backend + " is now " + state + ": " + reason);
+        log.info(() -> "backend " + backend + " is now " + state + ": " + reason);
         HealthEvent.announce(vertx.eventBus(), backend, state, reason);
     }
 

@@ -37,6 +37,10 @@ class FatJarIT {
         processes.forEach(Process::destroyForcibly);
     }
 
+    /**
+     * With the default warm-up (README, Performance): the proxy serves at once, readiness turns UP when the
+     * warm-up is over, and the warm-up's requests never reach the configured backend.
+     */
     @Test
     void jarStartsWithAConfigFileAndProxies(Vertx vertx, @TempDir Path dir) throws Exception {
         TestBackend backend = TestBackend.start(vertx, "from-backend");
@@ -57,6 +61,15 @@ class FatJarIT {
         // The startup line follows the start, which may be a moment after the first proxied request.
         Await.until("the startup line names " + expected, Duration.ofSeconds(10),
                 () -> stderr(dir).contains("event loop(s), " + expected));
+
+        int served = backend.requests();
+        Await.until("the warm-up ends", Duration.ofSeconds(45),
+                () -> stderr(dir).contains("warmed up in ") || stderr(dir).contains("warm-up stopped at its limit"));
+        assertTrue(stderr(dir).contains("warming up: readiness stays DOWN until"), stderr(dir));
+        assertFalse(stderr(dir).contains("warm-up failed"), stderr(dir));
+        Http admin = new Http(vertx, ports[1]);
+        Await.until("readiness UP", Duration.ofSeconds(10), () -> admin.get("/health/ready").await().status() == 200);
+        assertEquals(served, backend.requests(), "requests the backend saw during the warm-up");
     }
 
     @Test
@@ -70,7 +83,7 @@ class FatJarIT {
             }
             Path run = Files.createDirectory(dir.resolve(transport));
             Path config = Files.writeString(run.resolve("config.json"), """
-                    {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "transport": "%s", "servers": ["%s"]}
+                    {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "transport": "%s", "warmUp": "0s", "servers": ["%s"]}
                     """.formatted(ports[0], ports[1], transport, backend.url()));
             Process fulcrum = launch(run, "--config", config.toString());
             Http http = new Http(vertx, ports[0]);
@@ -103,7 +116,7 @@ class FatJarIT {
         int[] ports = Ports.free(2);
         int port = ports[0];
         String config = """
-                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "configScanPeriod": "1h", "servers": ["%s"]}
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "configScanPeriod": "1h", "warmUp": "0s", "servers": ["%s"]}
                 """;
         int adminPort = ports[1];
         Path file = Files.writeString(dir.resolve("config.json"), config.formatted(port, adminPort, first.url()));
@@ -126,7 +139,7 @@ class FatJarIT {
         int[] ports = Ports.free(2);
         int port = ports[0];
         Path config = Files.writeString(dir.resolve("config.json"), """
-                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "servers": ["%s"]}
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "warmUp": "0s", "servers": ["%s"]}
                 """.formatted(port, ports[1], slow.url()));
         Process fulcrum = launch(dir, "--config", config.toString());
         Http http = new Http(vertx, port);

@@ -119,7 +119,8 @@ class SignalsIT {
 
     private Process launch(Path dir, int[] ports, TestBackend backend, String extra) throws IOException {
         Path config = Files.writeString(dir.resolve("config.json"), """
-                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "configScanPeriod": "1h", %s, "servers": ["%s"]}
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "configScanPeriod": "1h", "warmUp": "0s", %s,
+                 "servers": ["%s"]}
                 """.formatted(ports[0], ports[1], extra, backend.url()));
         List<String> command = List.of(FatJarIT.javaBinary(), "-Xmx128m", "-jar", jar().toAbsolutePath().toString(),
                 "--config", config.toString());

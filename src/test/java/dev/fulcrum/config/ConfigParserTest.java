@@ -170,6 +170,17 @@ class ConfigParserTest {
     }
 
     @Test
+    void warmUpDefaultsToThirtySecondsAndZeroTurnsItOff() {
+        assertEquals(Duration.ofSeconds(30), ConfigParser.parse("{\"servers\": [\"http://a:1\"]}").warmUp());
+        assertEquals(Duration.ZERO, ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"warmUp\": \"0s\"}").warmUp());
+        assertEquals(Duration.ofSeconds(90), ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"warmUp\": \"1m30s\"}").warmUp());
+        assertError("warmUp: \"-5s\" is not a duration",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"warmUp\": \"-5s\"}"));
+        assertError("warmUp: true must be a string",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"warmUp\": true}"));
+    }
+
+    @Test
     void badSizeIsNamed() {
         assertError("maxHeaderSize: \"16kb\" is not a size",
                 () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxHeaderSize\": \"16kb\"}"));

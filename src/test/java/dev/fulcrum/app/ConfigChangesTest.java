@@ -1,0 +1,32 @@
+package dev.fulcrum.app;
+
+import dev.fulcrum.config.ConfigParser;
+import dev.fulcrum.config.FulcrumConfig;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The reload log line (README, Live reload). */
+class ConfigChangesTest {
+
+    private static FulcrumConfig parse(String fields) {
+        return ConfigParser.parse("{\"servers\": [\"http://a:1\", {\"url\": \"http://b:2\", \"weight\": 2}]" + fields + "}");
+    }
+
+    @Test
+    void namesEachChangedFieldWithItsOldAndNewValue() {
+        FulcrumConfig before = parse(", \"requestTimeout\": \"1m\"");
+        FulcrumConfig after = ConfigParser.parse("""
+                {"servers": ["http://a:1", {"url": "http://b:2", "weight": 3}, "http://c:3"], "requestTimeout": "30s",
+                 "healthCheck": {"path": "/healthz"}}""");
+
+        assertEquals("healthCheck.path / -> /healthz, requestTimeout 1m -> 30s, "
+                + "servers +http://c:3 http://b:2 weight 2 -> 3", ConfigChanges.describe(before, after));
+    }
+
+    /** A field read only at start is no silent no-op: the line says when it counts. */
+    @Test
+    void aWarmUpEditSaysItCountsAtTheNextStart() {
+        assertEquals("warmUp 30s -> 5s (used at the next start)", ConfigChanges.describe(parse(""), parse(", \"warmUp\": \"5s\"")));
+    }
+}

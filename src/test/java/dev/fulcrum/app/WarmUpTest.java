@@ -1,0 +1,126 @@
+package dev.fulcrum.app;
+
+import dev.fulcrum.config.ConfigParser;
+import dev.fulcrum.support.Await;
+import dev.fulcrum.support.Http;
+import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.transport.Transport;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** README, Performance: the warm-up that readiness waits for at start. */
+@ExtendWith(VertxExtension.class)
+class WarmUpTest {
+
+    private Vertx own;
+
+    @BeforeEach
+    void ownVertx() {
+        own = Main.vertx(1, Transport.NIO);
+    }
+
+    @AfterEach
+    void closeOwnVertx() {
+        own.close().await();
+    }
+
+    /**
+     * Every request answered 200 by the private balancer, none seen by the configured backend (no request, no
+     * probe); settings the private backends would fail (a health check expecting 204, a 1 ms request timeout)
+     * are not taken over from the real config.
+     */
+    @Test
+    void requestsGoThroughAPrivateBalancerAndNeverToTheConfiguredBackends(Vertx vertx) throws Exception {
+        TestBackend configured = TestBackend.start(vertx, "configured");
+        JsonObject settings = new JsonObject()
+                .put("servers", new JsonArray().add(configured.url()))
+                .put("algorithm", "round-robin")
+                .put("forwardedHeaders", "both")
+                .put("healthCheck", new JsonObject().put("expectedStatus", "204"))
+                .put("requestTimeout", "1ms");
+
+        WarmUp.Result result = WarmUp.run(own, settings, 300, Duration.ofSeconds(30));
+
+        assertEquals(300, result.requests());
+        assertFalse(result.outOfTime());
+        assertEquals(0, configured.requests());
+        assertEquals(0, configured.probes());
+    }
+
+    @Test
+    void stopsAtItsTimeBudget() throws Exception {
+        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofMillis(300));
+
+        assertTrue(result.outOfTime());
+        assertTrue(result.requests() > 0, "requests answered before the budget ran out: " + result.requests());
+        assertTrue(result.took().compareTo(Duration.ofSeconds(10)) < 0, "took " + result.took());
+    }
+
+    /** Its backends' first probes would otherwise show in the real balancer's log as backends of its own. */
+    @Test
+    void logsNothing() throws Exception {
+        List<LogRecord> logged = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger fulcrumLogs = Logger.getLogger("fulcrum");
+        fulcrumLogs.addHandler(capture);
+        try {
+            WarmUp.run(own, new JsonObject(), 50, Duration.ofSeconds(30));
+        } finally {
+            fulcrumLogs.removeHandler(capture);
+        }
+
+        assertEquals(List.of(), logged.stream().map(LogRecord::getMessage).toList());
+    }
+
+    /** Readiness is DOWN, saying why, until the warm-up is over; the proxy serves meanwhile all the same. */
+    @Test
+    void readinessWaitsForTheWarmUpWhileTheProxyServes(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "b");
+        JsonObject config = new JsonObject().put("listenPort", "127.0.0.1:0").put("adminPort", "127.0.0.1:0")
+                .put("servers", new JsonArray().add(backend.url()));
+        Fulcrum fulcrum = Fulcrum.startWarmingUp(vertx, ConfigParser.parse(config.encode()), 1).await();
+        Http admin = new Http(vertx, fulcrum.adminPort());
+
+        Http.Reply warming = admin.get("/health/ready").await();
+        assertEquals(503, warming.status(), warming.body());
+        JsonObject data = new JsonObject(warming.body()).getJsonArray("checks").getJsonObject(0).getJsonObject("data");
+        assertEquals(true, data.getBoolean("warmingUp"), warming.body());
+        assertEquals(1, data.getInteger("healthy"), warming.body());
+        assertEquals(new Http.Reply(200, "b"), new Http(vertx, fulcrum.port()).get("/").await());
+
+        fulcrum.warmedUp();
+
+        Await.until("readiness UP", Duration.ofSeconds(5), () -> admin.get("/health/ready").await().status() == 200);
+        fulcrum.stop().await();
+    }
+}
