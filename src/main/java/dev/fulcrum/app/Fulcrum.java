@@ -88,6 +88,12 @@ public final class Fulcrum implements ConfigWatcher.Target {
                 .map(this);
     }
 
+    /** How many requests the proxies have received since the start. */
+    Future<Long> requestsReceived() {
+        return Future.all(proxies.stream().map(ProxyVerticle::received).toList())
+                .map(all -> all.<Long>list().stream().mapToLong(Long::longValue).sum());
+    }
+
     /** The warm-up is over, or was cut short: readiness follows the backends again. */
     void warmedUp() {
         warmingUp = false;

@@ -5,6 +5,7 @@ import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.IoTransport;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -107,11 +108,16 @@ public final class Main {
         Vertx vertx = null;
         try {
             vertx = vertx(1, transport);
-            WarmUp.Result result = WarmUp.run(vertx, new JsonObject(configText), WarmUp.REQUESTS, budget);
-            log.info(() -> (result.outOfTime() ? "warm-up stopped at its limit of " + GoDuration.format(budget)
-                    + " after " + result.requests() + " requests"
-                    : "warmed up in " + GoDuration.format(Duration.ofMillis(result.took().toMillis())))
-                    + "; readiness follows the backends now");
+            WarmUp.Result result = WarmUp.run(vertx, new JsonObject(configText), WarmUp.REQUESTS, budget,
+                    fulcrum::requestsReceived);
+            String took = GoDuration.format(Duration.ofMillis(result.took().toMillis()));
+            log.info(() -> switch (result.end()) {
+                case COMPLETE -> "warmed up in " + took;
+                case OUT_OF_TIME -> "warm-up stopped at its limit of " + GoDuration.format(budget) + " after "
+                        + result.requests() + " requests";
+                case REAL_TRAFFIC -> "warm-up stopped after " + took + ": real requests came before readiness ("
+                        + WarmUp.REAL_TRAFFIC_REQUESTS + " or more) and warm the JIT themselves";
+            } + "; readiness follows the backends now");
         } catch (Exception e) {
             log.warning("warm-up failed (" + e + "); readiness follows the backends now, and the first requests"
                     + " are served as the JIT compiles");
@@ -198,7 +204,8 @@ public final class Main {
                 case "--warm-up" -> {
                     try {
                         Vertx vertx = Transports.start(IoTransport.AUTO, transport -> vertx(1, transport)).vertx();
-                        WarmUp.run(vertx, new JsonObject(), ARCHIVE_WARM_UP_REQUESTS, Duration.ofSeconds(30));
+                        WarmUp.run(vertx, new JsonObject(), ARCHIVE_WARM_UP_REQUESTS, Duration.ofSeconds(30),
+                                () -> Future.succeededFuture(0L));
                         System.exit(0);
                     } catch (Exception e) {
                         System.err.println("fulcrum: warm-up failed: " + e);

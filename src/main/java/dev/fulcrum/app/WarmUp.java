@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * Sends requests through a throwaway balancer in this JVM, in front of backends of its own on loopback, so that
@@ -29,8 +31,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class WarmUp {
 
-    /** What a warm-up did: the requests answered, and whether it stopped at its time budget before all were. */
-    record Result(int requests, Duration took, boolean outOfTime) {
+    /** What a warm-up did: the requests answered, how long it took, and why it ended. */
+    record Result(int requests, Duration took, End end) {
+    }
+
+    enum End {
+        /** Every request was answered. */
+        COMPLETE,
+        /** The time budget ran out first. */
+        OUT_OF_TIME,
+        /** Real traffic came before readiness and warms the JIT itself; the warm-up would only take its CPU. */
+        REAL_TRAFFIC
     }
 
     /**
@@ -55,6 +66,12 @@ final class WarmUp {
     private static final int BODY_EVERY = 4;
     private static final Buffer BODY = Buffer.buffer("{\"warm\":true}");
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Real requests received that make the warm-up stop: more than a stray probe or two of the proxy port, and
+     * still only a moment of real load.
+     */
+    static final long REAL_TRAFFIC_REQUESTS = 100;
+    private static final long REAL_TRAFFIC_POLL_MILLIS = 100;
 
     private WarmUp() {
     }
@@ -63,11 +80,20 @@ final class WarmUp {
      * Sends up to {@code requests} requests, or as many as {@code budget} allows, on {@code vertx}: one of its
      * own, on the transport the real balancer runs on (so that its classes are the ones compiled), which the
      * caller closes. The balancer takes the fields of {@code settings} (the real config) that steer the request
-     * path, so that the code compiled is the code real requests take. Blocks the calling thread.
+     * path, so that the code compiled is the code real requests take. {@code realRequests} counts the requests
+     * the real balancer has received: from {@value #REAL_TRAFFIC_REQUESTS} on, the warm-up stops. Blocks the
+     * calling thread.
      */
-    static Result run(Vertx vertx, JsonObject settings, int requests, Duration budget) throws Exception {
+    static Result run(Vertx vertx, JsonObject settings, int requests, Duration budget,
+                      Supplier<Future<Long>> realRequests) throws Exception {
         long started = System.nanoTime();
         long deadline = started + budget.toNanos();
+        AtomicBoolean realTraffic = new AtomicBoolean();
+        long poll = vertx.setPeriodic(REAL_TRAFFIC_POLL_MILLIS, id -> realRequests.get().onSuccess(received -> {
+            if (received >= REAL_TRAFFIC_REQUESTS) {
+                realTraffic.set(true);
+            }
+        }));
         JsonArray servers = new JsonArray();
         for (int i = 0; i < BACKENDS; i++) {
             int[] answered = {0};
@@ -94,13 +120,15 @@ final class WarmUp {
         vertx.runOnContext(v -> {
             HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                     new PoolOptions().setHttp1MaxSize(CONNECTIONS));
-            Senders senders = new Senders(client, fulcrum.port(), requests, deadline);
+            Senders senders = new Senders(client, fulcrum.port(), requests, deadline, realTraffic);
             senders.start(CONNECTIONS).onComplete(sent);
         });
         int answered = sent.future().toCompletionStage().toCompletableFuture()
                 .get(budget.toMillis() + STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        vertx.cancelTimer(poll);
         await(fulcrum.stop());
-        return new Result(answered, Duration.ofNanos(System.nanoTime() - started), answered < requests);
+        End end = answered == requests ? End.COMPLETE : realTraffic.get() ? End.REAL_TRAFFIC : End.OUT_OF_TIME;
+        return new Result(answered, Duration.ofNanos(System.nanoTime() - started), end);
     }
 
     private static <T> T await(Future<T> future) throws Exception {
@@ -114,14 +142,16 @@ final class WarmUp {
         private final int port;
         private final int requests;
         private final long deadlineNanos;
+        private final AtomicBoolean realTraffic;
         private int started;
         private int answered;
 
-        Senders(HttpClient client, int port, int requests, long deadlineNanos) {
+        Senders(HttpClient client, int port, int requests, long deadlineNanos, AtomicBoolean realTraffic) {
             this.client = client;
             this.port = port;
             this.requests = requests;
             this.deadlineNanos = deadlineNanos;
+            this.realTraffic = realTraffic;
         }
 
         Future<Integer> start(int loops) {
@@ -136,7 +166,7 @@ final class WarmUp {
 
         /** Each answer sends the next request from the event loop, so the stack does not grow with the count. */
         private void send(Promise<Void> loop) {
-            if (started == requests || System.nanoTime() - deadlineNanos > 0) {
+            if (started == requests || System.nanoTime() - deadlineNanos > 0 || realTraffic.get()) {
                 loop.complete();
                 return;
             }

@@ -44,6 +44,8 @@ public final class ProxyVerticle extends VerticleBase {
     private HttpServer server;
     /** The shutdowns of listeners replaced by a listenPort edit, until each completes. */
     private final List<Future<Void>> retiring = new ArrayList<>();
+    /** Requests received since the start, answered or not; touched only on this verticle's event loop. */
+    private long received;
 
     public ProxyVerticle(FulcrumConfig config, BackendRegistry registry) {
         this.registry = registry;
@@ -104,6 +106,11 @@ public final class ProxyVerticle extends VerticleBase {
         });
     }
 
+    /** How many requests this verticle has received since it started. */
+    public Future<Long> received() {
+        return onContext(() -> Future.succeededFuture(received));
+    }
+
     /** Completes once everything already queued on this verticle's event loop (a config event, a switch) has run. */
     public Future<Void> settled() {
         return onContext(Future::succeededFuture);
@@ -159,6 +166,7 @@ public final class ProxyVerticle extends VerticleBase {
                     timeouts.opened(connection);
                 })
                 .requestHandler(request -> {
+                    received++;
                     if (exchanges.draining() && exchanges.wasToldToClose(request.connection())) {
                         // Pipelined behind a response that said "Connection: close" (RFC 9112 §9.6): never served.
                         request.connection().close();

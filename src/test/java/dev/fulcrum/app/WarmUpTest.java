@@ -4,6 +4,7 @@ import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,17 +18,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** README, Performance: the warm-up that readiness waits for at start. */
 @ExtendWith(VertxExtension.class)
 class WarmUpTest {
+
+    private static final Supplier<Future<Long>> NO_REAL_TRAFFIC = () -> Future.succeededFuture(0L);
 
     private Vertx own;
 
@@ -56,20 +60,39 @@ class WarmUpTest {
                 .put("healthCheck", new JsonObject().put("expectedStatus", "204"))
                 .put("requestTimeout", "1ms");
 
-        WarmUp.Result result = WarmUp.run(own, settings, 300, Duration.ofSeconds(30));
+        WarmUp.Result result = WarmUp.run(own, settings, 300, Duration.ofSeconds(30), NO_REAL_TRAFFIC);
 
         assertEquals(300, result.requests());
-        assertFalse(result.outOfTime());
+        assertEquals(WarmUp.End.COMPLETE, result.end());
         assertEquals(0, configured.requests());
         assertEquals(0, configured.probes());
     }
 
     @Test
     void stopsAtItsTimeBudget() throws Exception {
-        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofMillis(300));
+        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofMillis(300), NO_REAL_TRAFFIC);
 
-        assertTrue(result.outOfTime());
+        assertEquals(WarmUp.End.OUT_OF_TIME, result.end());
         assertTrue(result.requests() > 0, "requests answered before the budget ran out: " + result.requests());
+        assertTrue(result.took().compareTo(Duration.ofSeconds(10)) < 0, "took " + result.took());
+    }
+
+    /** Launched into load, the real requests warm the JIT; the warm-up would only take CPU from them. */
+    @Test
+    void stopsOnceRealTrafficComes() throws Exception {
+        AtomicLong realRequests = new AtomicLong();
+        long started = System.nanoTime();
+
+        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofSeconds(30), () -> {
+            // Real requests begin to arrive a moment into the warm-up.
+            if (System.nanoTime() - started > Duration.ofMillis(200).toNanos()) {
+                realRequests.set(WarmUp.REAL_TRAFFIC_REQUESTS);
+            }
+            return Future.succeededFuture(realRequests.get());
+        });
+
+        assertEquals(WarmUp.End.REAL_TRAFFIC, result.end());
+        assertTrue(result.requests() > 0, "requests answered before the real ones came: " + result.requests());
         assertTrue(result.took().compareTo(Duration.ofSeconds(10)) < 0, "took " + result.took());
     }
 
@@ -94,7 +117,7 @@ class WarmUpTest {
         Logger fulcrumLogs = Logger.getLogger("fulcrum");
         fulcrumLogs.addHandler(capture);
         try {
-            WarmUp.run(own, new JsonObject(), 50, Duration.ofSeconds(30));
+            WarmUp.run(own, new JsonObject(), 50, Duration.ofSeconds(30), NO_REAL_TRAFFIC);
         } finally {
             fulcrumLogs.removeHandler(capture);
         }
@@ -117,6 +140,7 @@ class WarmUpTest {
         assertEquals(true, data.getBoolean("warmingUp"), warming.body());
         assertEquals(1, data.getInteger("healthy"), warming.body());
         assertEquals(new Http.Reply(200, "b"), new Http(vertx, fulcrum.port()).get("/").await());
+        assertEquals(1L, fulcrum.requestsReceived().await(), "what the warm-up counts as real traffic");
 
         fulcrum.warmedUp();
 
