@@ -318,6 +318,10 @@ for t in $TARGETS; do
       log "fulcrum serving on 127.0.0.1:${PORT[fulcrum]}: first proxied 200 after ${FULCRUM_STARTUP_MS} ms"
       # readiness turns UP once Fulcrum's own warm-up has compiled the request path (warmUp in the README)
       until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:${FULCRUM_ADMIN_PORT}/health/ready" || true)" == 200 ]]; do
+        if ! kill -0 "$FULCRUM_PID" 2>/dev/null; then
+          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
+          die "fulcrum (pid $FULCRUM_PID) exited during its warm-up"
+        fi
         if (($(now_ms) >= deadline)); then
           tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
           die "fulcrum not ready (/health/ready) within ${FULCRUM_START_TIMEOUT}s"

@@ -60,12 +60,12 @@ public final class Fulcrum implements ConfigWatcher.Target {
 
     /** Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen. */
     public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
-        return new Fulcrum(vertx, config, Logger.getLogger(HealthCheckVerticle.LOGGER), false).start(proxyInstances);
+        return start(vertx, config, proxyInstances, false);
     }
 
-    /** As {@link #start}, but readiness reports DOWN until {@link #warmedUp()}: the JIT has yet to compile. */
-    static Future<Fulcrum> startWarmingUp(Vertx vertx, FulcrumConfig config, int proxyInstances) {
-        return new Fulcrum(vertx, config, Logger.getLogger(HealthCheckVerticle.LOGGER), true).start(proxyInstances);
+    /** With {@code warmingUp}, readiness reports DOWN until {@link #warmedUp()}: the JIT has yet to compile. */
+    static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances, boolean warmingUp) {
+        return new Fulcrum(vertx, config, Logger.getLogger(HealthCheckVerticle.LOGGER), warmingUp).start(proxyInstances);
     }
 
     /** For {@link WarmUp}: a balancer that logs nothing, so that its backends never show in the real one's log. */

@@ -72,8 +72,7 @@ public final class Main {
         // Starting waits for the first probe of every backend, which may take up to the probe timeout.
         long startSeconds = 30 + config.healthCheck().timeout().toSeconds();
         try {
-            fulcrum = (config.warmUp().isZero() ? Fulcrum.start(vertx, config, eventLoops)
-                    : Fulcrum.startWarmingUp(vertx, config, eventLoops))
+            fulcrum = Fulcrum.start(vertx, config, eventLoops, !config.warmUp().isZero())
                     .toCompletionStage().toCompletableFuture().get(startSeconds, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -92,7 +91,7 @@ public final class Main {
                 + " (" + eventLoops + " event loop(s), " + started.transport().name()
                 + started.passedOver().stream().map(why -> "; " + why).collect(Collectors.joining()) + ")");
         if (!config.warmUp().isZero()) {
-            warmUp(fulcrum, configText, started.transport());
+            warmUp(fulcrum, config, configText, started.transport());
         }
     }
 
@@ -100,24 +99,27 @@ public final class Main {
      * On the main thread, which has nothing else to do by now. Readiness stays DOWN meanwhile, and the listener
      * serves whatever comes all the same. A warm-up that fails costs only the speed of the first requests.
      */
-    private static void warmUp(Fulcrum fulcrum, String configText, Transport transport) {
+    private static void warmUp(Fulcrum fulcrum, FulcrumConfig config, String configText, Transport transport) {
         Logger log = Logger.getLogger("fulcrum");
-        Duration budget = fulcrum.config().warmUp();
+        Duration budget = config.warmUp();
         log.info(() -> "warming up: readiness stays DOWN until " + WarmUp.REQUESTS + " requests have gone through"
-                + " a private copy of the balancer, for at most " + GoDuration.format(budget) + " (warmUp)");
+                + " a private copy of the balancer, sending for at most " + GoDuration.format(budget) + " (warmUp)");
         Vertx vertx = null;
         try {
             vertx = vertx(1, transport);
             WarmUp.Result result = WarmUp.run(vertx, new JsonObject(configText), WarmUp.REQUESTS, budget,
-                    fulcrum::requestsReceived);
+                    fulcrum::requestsReceived, fulcrum::shuttingDown);
             String took = GoDuration.format(Duration.ofMillis(result.took().toMillis()));
-            log.info(() -> switch (result.end()) {
-                case COMPLETE -> "warmed up in " + took;
-                case OUT_OF_TIME -> "warm-up stopped at its limit of " + GoDuration.format(budget) + " after "
-                        + result.requests() + " requests";
-                case REAL_TRAFFIC -> "warm-up stopped after " + took + ": real requests came before readiness ("
-                        + WarmUp.REAL_TRAFFIC_REQUESTS + " or more) and warm the JIT themselves";
-            } + "; readiness follows the backends now");
+            String readiness = "; readiness follows the backends now";
+            switch (result.end()) {
+                case COMPLETE -> log.info("warmed up in " + took + readiness);
+                case OUT_OF_TIME -> log.info("warm-up stopped at its limit of " + GoDuration.format(budget)
+                        + " after " + result.requests() + " requests" + readiness);
+                case REAL_TRAFFIC -> log.info("warm-up stopped after " + took + ": real requests came before"
+                        + " readiness (" + WarmUp.REAL_TRAFFIC_REQUESTS + " or more) and warm the JIT themselves"
+                        + readiness);
+                case STOPPING -> { } // the shutdown says what happens now
+            }
         } catch (Exception e) {
             log.warning("warm-up failed (" + e + "); readiness follows the backends now, and the first requests"
                     + " are served as the JIT compiles");
@@ -203,9 +205,15 @@ public final class Main {
                 }
                 case "--warm-up" -> {
                     try {
+                        // The transport a default config would run on here, so that its classes are in the archive.
                         Vertx vertx = Transports.start(IoTransport.AUTO, transport -> vertx(1, transport)).vertx();
-                        WarmUp.run(vertx, new JsonObject(), ARCHIVE_WARM_UP_REQUESTS, Duration.ofSeconds(30),
-                                () -> Future.succeededFuture(0L));
+                        WarmUp.Result result = WarmUp.run(vertx, new JsonObject(), ARCHIVE_WARM_UP_REQUESTS,
+                                Duration.ofSeconds(30), () -> Future.succeededFuture(0L), () -> false);
+                        if (result.end() != WarmUp.End.COMPLETE) {
+                            System.err.println("fulcrum: warm-up answered " + result.requests() + " of "
+                                    + ARCHIVE_WARM_UP_REQUESTS + " requests in " + result.took());
+                            System.exit(EXIT_CANNOT_START);
+                        }
                         System.exit(0);
                     } catch (Exception e) {
                         System.err.println("fulcrum: warm-up failed: " + e);

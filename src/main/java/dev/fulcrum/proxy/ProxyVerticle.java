@@ -106,7 +106,7 @@ public final class ProxyVerticle extends VerticleBase {
         });
     }
 
-    /** How many requests this verticle has received since it started. */
+    /** How many requests this verticle has received since it started (read a few times a second at most). */
     public Future<Long> received() {
         return onContext(() -> Future.succeededFuture(received));
     }

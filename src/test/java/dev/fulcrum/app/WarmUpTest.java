@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WarmUpTest {
 
     private static final Supplier<Future<Long>> NO_REAL_TRAFFIC = () -> Future.succeededFuture(0L);
+    private static final BooleanSupplier NOT_STOPPING = () -> false;
 
     private Vertx own;
 
@@ -60,7 +62,7 @@ class WarmUpTest {
                 .put("healthCheck", new JsonObject().put("expectedStatus", "204"))
                 .put("requestTimeout", "1ms");
 
-        WarmUp.Result result = WarmUp.run(own, settings, 300, Duration.ofSeconds(30), NO_REAL_TRAFFIC);
+        WarmUp.Result result = WarmUp.run(own, settings, 300, Duration.ofSeconds(30), NO_REAL_TRAFFIC, NOT_STOPPING);
 
         assertEquals(300, result.requests());
         assertEquals(WarmUp.End.COMPLETE, result.end());
@@ -70,7 +72,7 @@ class WarmUpTest {
 
     @Test
     void stopsAtItsTimeBudget() throws Exception {
-        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofMillis(300), NO_REAL_TRAFFIC);
+        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofMillis(300), NO_REAL_TRAFFIC, NOT_STOPPING);
 
         assertEquals(WarmUp.End.OUT_OF_TIME, result.end());
         assertTrue(result.requests() > 0, "requests answered before the budget ran out: " + result.requests());
@@ -80,19 +82,24 @@ class WarmUpTest {
     /** Launched into load, the real requests warm the JIT; the warm-up would only take CPU from them. */
     @Test
     void stopsOnceRealTrafficComes() throws Exception {
-        AtomicLong realRequests = new AtomicLong();
-        long started = System.nanoTime();
+        AtomicInteger polls = new AtomicInteger();
 
-        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofSeconds(30), () -> {
-            // Real requests begin to arrive a moment into the warm-up.
-            if (System.nanoTime() - started > Duration.ofMillis(200).toNanos()) {
-                realRequests.set(WarmUp.REAL_TRAFFIC_REQUESTS);
-            }
-            return Future.succeededFuture(realRequests.get());
-        });
+        // The real requests arrive between the first poll and the second.
+        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofSeconds(30),
+                () -> Future.succeededFuture(polls.incrementAndGet() < 2 ? 0L : WarmUp.REAL_TRAFFIC_REQUESTS), NOT_STOPPING);
 
         assertEquals(WarmUp.End.REAL_TRAFFIC, result.end());
         assertTrue(result.requests() > 0, "requests answered before the real ones came: " + result.requests());
+        assertTrue(result.took().compareTo(Duration.ofSeconds(10)) < 0, "took " + result.took());
+    }
+
+    /** A SIGTERM during the warm-up: the drain should not share the CPU with it. */
+    @Test
+    void stopsWhenTheBalancerShutsDown() throws Exception {
+        WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofSeconds(30),
+                NO_REAL_TRAFFIC, () -> true);
+
+        assertEquals(WarmUp.End.STOPPING, result.end());
         assertTrue(result.took().compareTo(Duration.ofSeconds(10)) < 0, "took " + result.took());
     }
 
@@ -114,12 +121,13 @@ class WarmUpTest {
             public void close() {
             }
         };
-        Logger fulcrumLogs = Logger.getLogger("fulcrum");
-        fulcrumLogs.addHandler(capture);
+        // The root: a logger of the warm-up's own would not sit below "fulcrum".
+        Logger everything = Logger.getLogger("");
+        everything.addHandler(capture);
         try {
-            WarmUp.run(own, new JsonObject(), 50, Duration.ofSeconds(30), NO_REAL_TRAFFIC);
+            WarmUp.run(own, new JsonObject(), 50, Duration.ofSeconds(30), NO_REAL_TRAFFIC, NOT_STOPPING);
         } finally {
-            fulcrumLogs.removeHandler(capture);
+            everything.removeHandler(capture);
         }
 
         assertEquals(List.of(), logged.stream().map(LogRecord::getMessage).toList());
@@ -131,7 +139,7 @@ class WarmUpTest {
         TestBackend backend = TestBackend.start(vertx, "b");
         JsonObject config = new JsonObject().put("listenPort", "127.0.0.1:0").put("adminPort", "127.0.0.1:0")
                 .put("servers", new JsonArray().add(backend.url()));
-        Fulcrum fulcrum = Fulcrum.startWarmingUp(vertx, ConfigParser.parse(config.encode()), 1).await();
+        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.parse(config.encode()), 1, true).await();
         Http admin = new Http(vertx, fulcrum.adminPort());
 
         Http.Reply warming = admin.get("/health/ready").await();
