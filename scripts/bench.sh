@@ -297,6 +297,16 @@ for t in $TARGETS; do
       wait_ready haproxy "${PIDS[-1]}" "${PORT[haproxy]}" 15 ;;
     fulcrum)
       read -r -a JAVA_OPTS <<<"$FULCRUM_JAVA_OPTS"
+      # fulcrum_starting WHEN TIMEOUT_MESSAGE: stop with its log's tail if it has exited or the deadline passed
+      fulcrum_starting() {
+        local problem=""
+        if ! kill -0 "$FULCRUM_PID" 2>/dev/null; then problem="fulcrum (pid $FULCRUM_PID) exited $1"
+        elif (($(now_ms) >= deadline)); then problem=$2; fi
+        if [[ -n "$problem" ]]; then
+          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
+          die "$problem"
+        fi
+      }
       # startup time: from launch until the first proxied 200 carrying the backend's body
       t_launch=$(now_ms)
       start_bg fulcrum "$PROXY_CPUS" java "${JAVA_OPTS[@]}" -jar "$FULCRUM_JAR" --config "$RUN_DIR/fulcrum.json"
@@ -305,27 +315,14 @@ for t in $TARGETS; do
       while :; do
         res=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 1 "http://127.0.0.1:${PORT[fulcrum]}/" || true)
         if [[ "$res" == "200 $BODY_BYTES" ]]; then FULCRUM_STARTUP_MS=$(($(now_ms) - t_launch)); break; fi
-        if ! kill -0 "$FULCRUM_PID" 2>/dev/null; then
-          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
-          die "fulcrum (pid $FULCRUM_PID) exited before answering"
-        fi
-        if (($(now_ms) >= deadline)); then
-          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
-          die "fulcrum gave no proxied 200 on 127.0.0.1:${PORT[fulcrum]} within ${FULCRUM_START_TIMEOUT}s (last: ${res:-no answer})"
-        fi
+        fulcrum_starting "before answering" \
+          "fulcrum gave no proxied 200 on 127.0.0.1:${PORT[fulcrum]} within ${FULCRUM_START_TIMEOUT}s (last: ${res:-no answer})"
         sleep 0.01
       done
       log "fulcrum serving on 127.0.0.1:${PORT[fulcrum]}: first proxied 200 after ${FULCRUM_STARTUP_MS} ms"
       # readiness turns UP once Fulcrum's own warm-up has compiled the request path (warmUp in the README)
       until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:${FULCRUM_ADMIN_PORT}/health/ready" || true)" == 200 ]]; do
-        if ! kill -0 "$FULCRUM_PID" 2>/dev/null; then
-          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
-          die "fulcrum (pid $FULCRUM_PID) exited during its warm-up"
-        fi
-        if (($(now_ms) >= deadline)); then
-          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
-          die "fulcrum not ready (/health/ready) within ${FULCRUM_START_TIMEOUT}s"
-        fi
+        fulcrum_starting "during its warm-up" "fulcrum not ready (/health/ready) within ${FULCRUM_START_TIMEOUT}s"
         sleep 0.05
       done
       FULCRUM_READY_MS=$(($(now_ms) - t_launch))

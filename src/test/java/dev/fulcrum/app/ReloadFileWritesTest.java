@@ -4,6 +4,7 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.LogCapture;
 import dev.fulcrum.support.TestBackend;
 import dev.fulcrum.support.Traffic;
 import io.vertx.core.Vertx;
@@ -19,14 +20,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -128,33 +125,14 @@ class ReloadFileWritesTest {
         JsonObject config = Balancer.config(backend);
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
-        List<LogRecord> logged = new CopyOnWriteArrayList<>();
-        Logger configLog = Logger.getLogger("fulcrum.config");
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                logged.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        configLog.addHandler(capture);
-        try {
+        try (LogCapture configLog = LogCapture.of("fulcrum.config")) {
             // Atomic writes: an in-place rewrite could be caught half-written, which is a change (refused).
             file.renameReplace(config);
             file.renameReplace(config.encode());
             Await.until("the whitespace-only edit was read", WAIT, () -> fulcrum.status().appliedAt() != null);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
-            assertEquals(List.of(), logged.stream().map(LogRecord::getMessage).toList());
+            assertEquals(List.of(), configLog.messages());
             assertEquals(1, fulcrum.status().generation());
-        } finally {
-            configLog.removeHandler(capture);
         }
     }
 }

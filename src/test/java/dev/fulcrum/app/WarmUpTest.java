@@ -3,6 +3,7 @@ package dev.fulcrum.app;
 import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.LogCapture;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,13 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,31 +103,12 @@ class WarmUpTest {
     /** Its backends' first probes would otherwise show in the real balancer's log as backends of its own. */
     @Test
     void logsNothing() throws Exception {
-        List<LogRecord> logged = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                logged.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
         // The root: a logger of the warm-up's own would not sit below "fulcrum".
-        Logger everything = Logger.getLogger("");
-        everything.addHandler(capture);
-        try {
+        try (LogCapture everything = LogCapture.of("")) {
             WarmUp.run(own, new JsonObject(), 50, Duration.ofSeconds(30), NO_REAL_TRAFFIC, NOT_STOPPING);
-        } finally {
-            everything.removeHandler(capture);
-        }
 
-        assertEquals(List.of(), logged.stream().map(LogRecord::getMessage).toList());
+            assertEquals(List.of(), everything.messages());
+        }
     }
 
     /** Readiness is DOWN, saying why, until the warm-up is over; the proxy serves meanwhile all the same. */
