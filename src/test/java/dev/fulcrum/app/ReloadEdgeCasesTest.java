@@ -10,6 +10,7 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.LogCapture;
 import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
@@ -39,14 +40,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -741,41 +738,6 @@ class ReloadEdgeCasesTest {
             return true;
         } catch (AssertionError timedOut) {
             return false;
-        }
-    }
-
-    /** Records what one logger publishes while open. */
-    private static final class LogCapture extends Handler implements AutoCloseable {
-
-        private final Logger logger;
-        private final List<String> messages = new CopyOnWriteArrayList<>();
-
-        private LogCapture(Logger logger) {
-            this.logger = logger;
-        }
-
-        static LogCapture of(String name) {
-            LogCapture capture = new LogCapture(Logger.getLogger(name));
-            capture.logger.addHandler(capture);
-            return capture;
-        }
-
-        long count(String part) {
-            return messages.stream().filter(message -> message.contains(part)).count();
-        }
-
-        @Override
-        public void publish(LogRecord record) {
-            messages.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
         }
     }
 }

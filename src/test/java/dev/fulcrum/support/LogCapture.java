@@ -27,6 +27,11 @@ public final class LogCapture extends Handler implements AutoCloseable {
         return List.copyOf(messages);
     }
 
+    /** How many messages so far contain {@code part}. */
+    public long count(String part) {
+        return messages.stream().filter(message -> message.contains(part)).count();
+    }
+
     @Override
     public void publish(LogRecord record) {
         messages.add(record.getMessage());
