@@ -18,7 +18,9 @@ fi
 # connections: paths through the loop it had not seen) is compiled again straight away by C2. The tiered JIT
 # rebuilt it through its lower tiers for up to a minute, its compiler thread taking the core from the event
 # loop meanwhile. The price is a slower first few seconds under load, until the hot path is compiled.
-options="-Xms128m -Xmx256m -Xmn48m -XX:-TieredCompilation"
+# An OutOfMemoryError anywhere (heap, direct buffers, threads) ends the process at once with one line, so that it is
+# restarted, rather than limping on with event loops that can no longer allocate.
+options="-Xms128m -Xmx256m -Xmn48m -XX:-TieredCompilation -XX:+ExitOnOutOfMemoryError"
 runtime="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p' | tr -c 'A-Za-z0-9.\n' '-')"
 archive="target/fulcrum-${runtime:-java}.jsa"
 if [[ ! -f $archive || $archive -ot target/fulcrum.jar ]] && [[ -w target ]]; then

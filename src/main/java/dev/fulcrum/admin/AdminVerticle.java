@@ -6,9 +6,12 @@ import dev.fulcrum.balancer.HealthState;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.config.ReloadStatus;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +24,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The admin HTTP server, on its own port so that no backend path is ever shadowed. Kubernetes probes use
+ * The admin HTTP server, on its own port so that no backend path is ever shadowed, and on an event loop of its own
+ * (a private Vert.x on Java NIO, started and closed with this verticle) so that a proxy loop that is wedged or
+ * drowning in connections cannot silence it: liveness then says so. Kubernetes probes use
  * {@code /health/live} (every proxy event loop answers within {@value #LIVENESS_TIMEOUT_MILLIS} ms, so a wedged
  * one gets the pod restarted) and {@code /health/ready} (UP only with at least one healthy backend, once warmed
  * up and until shutting down; the body lists every backend's state and last failure, and the config's
@@ -38,6 +43,9 @@ public final class AdminVerticle extends VerticleBase {
     private final BooleanSupplier shuttingDown;
     private final BooleanSupplier warmingUp;
     private final Supplier<Future<?>> eventLoopsAnswered;
+    /** Where the admin server runs: see the class comment. */
+    private final Vertx own;
+    private Context ownContext;
     private Router router;
     private HttpServer server;
 
@@ -51,51 +59,69 @@ public final class AdminVerticle extends VerticleBase {
         this.shuttingDown = shuttingDown;
         this.warmingUp = warmingUp;
         this.eventLoopsAnswered = eventLoopsAnswered;
+        // Here rather than in start(), which runs on the deploying Vert.x's event loop.
+        this.own = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1)).build();
     }
 
     @Override
     public Future<?> start() {
+        ownContext = own.getOrCreateContext();
+        Promise<HttpServer> bound = Promise.promise();
+        ownContext.runOnContext(v -> startServer().onComplete(bound));
+        return bound.future().onSuccess(started -> server = started)
+                .recover(error -> own.close().transform(closed -> Future.failedFuture(error)));
+    }
+
+    private Future<HttpServer> startServer() {
         // The check times itself out with a DOWN (503); vertx-health-check's own timeout would give a 500.
-        HealthChecks live = HealthChecks.create(vertx).register("event-loops", 2 * LIVENESS_TIMEOUT_MILLIS, promise -> {
-            long timer = vertx.setTimer(LIVENESS_TIMEOUT_MILLIS, late -> promise.tryComplete(Status.KO(new JsonObject()
+        HealthChecks live = HealthChecks.create(own).register("event-loops", 2 * LIVENESS_TIMEOUT_MILLIS, promise -> {
+            long timer = own.setTimer(LIVENESS_TIMEOUT_MILLIS, late -> promise.tryComplete(Status.KO(new JsonObject()
                     .put("reason", "a proxy event loop did not answer within " + LIVENESS_TIMEOUT_MILLIS + " ms"))));
             eventLoopsAnswered.get().onComplete(answered -> {
-                vertx.cancelTimer(timer);
+                own.cancelTimer(timer);
                 promise.tryComplete(Status.OK());
             });
         });
-        HealthChecks ready = HealthChecks.create(vertx)
+        HealthChecks ready = HealthChecks.create(own)
                 .register("backends", promise -> promise.complete(backendsStatus()));
         HealthCheckHandler liveness = HealthCheckHandler.createWithHealthChecks(live);
         HealthCheckHandler readiness = HealthCheckHandler.createWithHealthChecks(ready);
-        router = Router.router(vertx);
+        router = Router.router(own);
         // HEAD too (RFC 9110 §9.1): HAProxy's "option httpchk HEAD /health/ready" is a common way to probe.
         router.get("/health/live").handler(liveness);
         router.head("/health/live").handler(liveness);
         router.get("/health/ready").handler(readiness);
         router.head("/health/ready").handler(readiness);
-        return bind(config.admin()).onSuccess(bound -> server = bound);
+        return listen(config.admin());
     }
 
     /** Listens on {@code address} too, on this verticle's event loop; the old listener serves until {@link #switchListener}. */
     public Future<HttpServer> bind(ListenAddress address) {
         Promise<HttpServer> bound = Promise.promise();
-        context.runOnContext(v -> vertx.createHttpServer().requestHandler(router)
-                .listen(address.port(), address.host()).onComplete(bound));
+        ownContext.runOnContext(v -> listen(address).onComplete(bound));
         return bound.future();
     }
 
+    private Future<HttpServer> listen(ListenAddress address) {
+        return own.createHttpServer().requestHandler(router).listen(address.port(), address.host());
+    }
+
     public void switchListener(HttpServer next) {
-        context.runOnContext(v -> {
+        ownContext.runOnContext(v -> {
             HttpServer previous = server;
             server = next;
             previous.close();
         });
     }
 
+    /**
+     * The private Vert.x closes after the listener, without being waited for: its close completes on its own event
+     * loop, which by then has stopped.
+     */
     @Override
     public Future<?> stop() {
-        return server.close();
+        return server.close().andThen(closed -> own.close());
     }
 
     public int actualPort() {

@@ -10,8 +10,10 @@ import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.config.ReloadStatus;
 import dev.fulcrum.health.HealthCheckVerticle;
+import dev.fulcrum.proxy.ConnectionLimit;
 import dev.fulcrum.proxy.Drained;
 import dev.fulcrum.proxy.ProxyVerticle;
+import dev.fulcrum.proxy.ResponseBudget;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -39,6 +41,8 @@ public final class Fulcrum implements ConfigWatcher.Target {
 
     private final Vertx vertx;
     private final BackendRegistry backends;
+    private final ConnectionLimit connectionLimit;
+    private final ResponseBudget responseBudget;
     private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     private final List<String> deployments = new ArrayList<>();
     private final AtomicReference<ReloadStatus> status = new AtomicReference<>(ReloadStatus.initial());
@@ -56,6 +60,8 @@ public final class Fulcrum implements ConfigWatcher.Target {
         this.healthLog = healthLog;
         this.warmingUp = warmingUp;
         this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN);
+        this.connectionLimit = new ConnectionLimit(() -> this.config.limits().maxConnections());
+        this.responseBudget = new ResponseBudget(() -> this.config.limits().maxBufferedBytes());
     }
 
     /** Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen. */
@@ -102,7 +108,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private Future<Void> deployProxies(int instances) {
         FulcrumConfig first = config;
         Future<String> deployed = vertx.deployVerticle(() -> {
-            ProxyVerticle proxy = new ProxyVerticle(first, backends);
+            ProxyVerticle proxy = new ProxyVerticle(first, backends, connectionLimit, responseBudget);
             proxies.add(proxy);
             return proxy;
         }, new DeploymentOptions().setInstances(instances));
@@ -228,6 +234,16 @@ public final class Fulcrum implements ConfigWatcher.Target {
 
     public BackendRegistry backends() {
         return backends;
+    }
+
+    /** Client connections open now, on every listener. */
+    public int clientConnections() {
+        return connectionLimit.open();
+    }
+
+    /** Response bytes queued for clients that have not read them yet, as of each event loop's last sweep. */
+    public long bufferedResponseBytes() {
+        return responseBudget.held();
     }
 
     public ReloadStatus status() {

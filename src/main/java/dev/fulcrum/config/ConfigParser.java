@@ -59,6 +59,11 @@ public final class ConfigParser {
     }
 
     public static FulcrumConfig parse(String text) {
+        return parse(text, HostLimits.current());
+    }
+
+    /** With the defaults that follow from {@code host}'s descriptor and direct-memory limits. */
+    public static FulcrumConfig parse(String text, HostLimits host) {
         JsonFields root = new JsonFields(decode(text), "");
         Duration interval = root.positiveDuration("healthCheckInterval", Duration.ofSeconds(5));
         FulcrumConfig config = new FulcrumConfig(
@@ -76,7 +81,7 @@ public final class ConfigParser {
                 root.bool("preserveHost", true),
                 root.duration("shutdownDelay", Duration.ZERO),
                 root.positiveDuration("shutdownTimeout", Duration.ofSeconds(30)),
-                limits(root),
+                limits(root, host),
                 IoTransport.named(root.string("transport", IoTransport.AUTO.toString())),
                 root.duration("warmUp", Duration.ofSeconds(30)),
                 servers(root));
@@ -152,13 +157,16 @@ public final class ConfigParser {
         }
     }
 
-    private static ClientLimits limits(JsonFields root) {
+    private static ClientLimits limits(JsonFields root, HostLimits host) {
         return new ClientLimits(
                 (int) size(root, "maxHeaderSize", "16KiB", 1024, 1024 * 1024),
                 (int) size(root, "maxUriLength", "8KiB", 256, 1024 * 1024),
                 root.has("maxRequestBody") ? size(root, "maxRequestBody", null, 1, Long.MAX_VALUE / 2) : Long.MAX_VALUE,
                 root.positiveDuration("clientIdleTimeout", Duration.ofSeconds(60)),
-                root.positiveDuration("requestHeaderTimeout", Duration.ofSeconds(10)));
+                root.positiveDuration("requestHeaderTimeout", Duration.ofSeconds(10)),
+                root.integer("maxConnections", host.defaultMaxConnections(), 1, 10_000_000),
+                root.has("maxBufferedBytes") ? size(root, "maxBufferedBytes", null, 64 * 1024, Long.MAX_VALUE / 2)
+                        : host.defaultMaxBufferedBytes());
     }
 
     private static long size(JsonFields root, String field, String fallback, long min, long max) {

@@ -179,10 +179,16 @@ public final class HealthCheckVerticle extends VerticleBase {
                 .map(status -> check.expectedStatus().contains(status)
                         ? null
                         : "HTTP " + status + " from GET " + uri + " (expected " + check.expectedStatus() + ")")
-                .otherwise(error -> describe(timedOut[0] ? new TimeoutException() : error, timeout, backend))
-                .map(failure -> {
-                    record(backend, failure);
-                    return null;
+                .transform(probed -> {
+                    Optional<String> local = probed.failed() ? LocalResources.exhausted(probed.cause()) : Optional.empty();
+                    if (local.isPresent()) {
+                        // Says nothing about the backend: its state stays as it is until a probe can be sent.
+                        log.warning("cannot probe backend " + backend + ": " + local.get() + "; it stays " + backend.health());
+                    } else {
+                        record(backend, probed.succeeded() ? probed.result()
+                                : describe(timedOut[0] ? new TimeoutException() : probed.cause(), timeout, backend));
+                    }
+                    return Future.<Void>succeededFuture();
                 });
     }
 

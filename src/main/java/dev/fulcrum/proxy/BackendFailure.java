@@ -1,5 +1,6 @@
 package dev.fulcrum.proxy;
 
+import dev.fulcrum.health.LocalResources;
 import dev.fulcrum.health.TlsFailure;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.DecoderException;
@@ -14,6 +15,8 @@ import java.util.concurrent.TimeoutException;
  */
 enum BackendFailure {
     NO_HEALTHY_BACKEND(503, "no healthy backend available"),
+    /** Fulcrum could not open a connection for want of descriptors or ports: no fault of the backend's. */
+    LOCAL_RESOURCES(503, "Fulcrum is out of connections to backends; try again"),
     REFUSED(502, "backend refused the connection"),
     CONNECT_TIMEOUT(504, "backend did not accept the connection in time"),
     RESPONSE_TIMEOUT(504, "backend did not answer in time"),
@@ -38,6 +41,9 @@ enum BackendFailure {
     static BackendFailure of(Throwable error) {
         if (error instanceof NoHealthyBackendException) {
             return NO_HEALTHY_BACKEND;
+        }
+        if (LocalResources.exhausted(error).isPresent()) {
+            return LOCAL_RESOURCES;
         }
         // A connection not obtained in time: Netty's connect timeout, the pool's (which covers the TLS handshake
         // too), or the handshake timeout of a connection of its own.

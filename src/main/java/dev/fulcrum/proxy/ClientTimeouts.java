@@ -8,9 +8,13 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -22,12 +26,15 @@ import java.util.function.Supplier;
  * {@code requestTimeout} (as NGINX's proxy_read_timeout). The wait for a response's headers is
  * {@link ResponseDeadlines}'s, however long. One sweep per event loop checks the deadlines and the bytes moved,
  * so the request path only writes a number. (Vert.x's own idle timeout would also cut requests waiting on a
- * slow backend, and has no header timeout.)
+ * slow backend, and has no header timeout.) The same sweep keeps the response bytes queued for this loop's clients
+ * within its share of {@code maxBufferedBytes}: beyond it, the connections whose bytes have stood still longest are
+ * cut first, as they are the likeliest never to read them.
  */
 final class ClientTimeouts {
 
     private static final long MIN_SWEEP_MILLIS = 10;
-    private static final long MAX_SWEEP_MILLIS = 1000;
+    /** Often enough that a flood of slow readers cannot outgrow the budget between two sweeps. */
+    private static final long MAX_SWEEP_MILLIS = 100;
 
     private static final class Client {
         int activeRequests;
@@ -35,7 +42,8 @@ final class ClientTimeouts {
         /**
          * The request in progress (HTTP/1.1 serves a connection's requests one at a time), and whether the proxy
          * has opened it on a backend yet. Its bytes moved (-1 until a sweep has seen it: no clock read per
-         * request), and the bytes waiting to go out to the client, which shrink as the client reads.
+         * request), and the bytes waiting to go out to the client, which shrink as the client reads (as of the last
+         * sweep, which also counts them between requests).
          */
         HttpServerRequest current;
         boolean forwarded;
@@ -47,9 +55,15 @@ final class ClientTimeouts {
     private final Supplier<FulcrumConfig> config;
     private final Map<HttpConnection, Client> clients = new HashMap<>();
     private final Sweeper sweeper;
+    private final ResponseBudget budget;
+    private final AtomicLong held;
+    /** The connections holding response bytes at a sweep; kept to spare an allocation per sweep. */
+    private final List<Map.Entry<HttpConnection, Client>> holding = new ArrayList<>();
 
-    ClientTimeouts(Vertx vertx, Supplier<FulcrumConfig> config) {
+    ClientTimeouts(Vertx vertx, Supplier<FulcrumConfig> config, ResponseBudget budget) {
         this.config = config;
+        this.budget = budget;
+        this.held = budget.join();
         this.sweeper = Sweeper.start(vertx, this::shortestTimeoutMillis, 4, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 
@@ -57,7 +71,10 @@ final class ClientTimeouts {
         Client client = new Client();
         client.deadlineNanos = System.nanoTime() + config.get().limits().requestHeaderTimeout().toNanos();
         clients.put(connection, client);
-        connection.closeHandler(closed -> clients.remove(connection));
+    }
+
+    void closed(HttpConnection connection) {
+        clients.remove(connection);
     }
 
     void requestArrived(HttpServerRequest request) {
@@ -104,18 +121,40 @@ final class ClientTimeouts {
     private void sweep() {
         long now = System.nanoTime();
         FulcrumConfig current = config.get();
+        long queued = 0;
         for (Iterator<Map.Entry<HttpConnection, Client>> it = clients.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<HttpConnection, Client> entry = it.next();
             Client client = entry.getValue();
-            if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : stalled(client, current, now)) {
+            // The bytes still to go out count between requests too: the tail of a response the client never read.
+            long waiting = Connections.queuedBytes(entry.getKey());
+            if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : stalled(client, current, now, waiting)) {
                 it.remove();
                 Connections.closeNow(entry.getKey());
+            } else if (waiting > 0) {
+                client.bytesQueued = waiting;
+                queued += waiting;
+                holding.add(entry);
             }
         }
+        held.set(queued > budget.share() ? cutLongestStalled(queued) : queued);
+        holding.clear();
+    }
+
+    /** Cuts the connections whose queued bytes have stood still longest until the rest fit the share. */
+    private long cutLongestStalled(long queued) {
+        holding.sort(Comparator.comparingLong(entry -> entry.getValue().movedNanos));
+        long share = budget.share();
+        for (int i = 0; i < holding.size() && queued > share; i++) {
+            Map.Entry<HttpConnection, Client> entry = holding.get(i);
+            queued -= entry.getValue().bytesQueued;
+            clients.remove(entry.getKey());
+            Connections.closeNow(entry.getKey());
+        }
+        return queued;
     }
 
     /** The request in progress has moved no byte of its bodies for longer than whoever should move them may take. */
-    private static boolean stalled(Client client, FulcrumConfig config, long now) {
+    private static boolean stalled(Client client, FulcrumConfig config, long now, long queued) {
         HttpServerRequest request = client.current;
         if (request == null) {
             return false;
@@ -124,7 +163,6 @@ final class ClientTimeouts {
         long moved = request.bytesRead() + response.bytesWritten();
         // The response's bytes count when handed over to go out; a client reading a large one slowly takes them
         // out of the queue long after that.
-        long queued = Connections.queuedBytes(request.connection());
         if (moved != client.bytesMoved || queued != client.bytesQueued) {
             client.bytesMoved = moved;
             client.bytesQueued = queued;
@@ -134,7 +172,8 @@ final class ClientTimeouts {
         Duration allowed;
         if (response.headWritten()) {
             // Sending the response: the client is not reading it, or the backend is not sending more.
-            allowed = response.writeQueueFull() ? config.limits().clientIdleTimeout() : config.requestTimeout();
+            allowed = response.writeQueueFull() || !Connections.writable(request.connection())
+                    ? config.limits().clientIdleTimeout() : config.requestTimeout();
         } else if (!request.isEnded()) {
             // An upload that has stopped: the client is not sending, or the proxy is not reading it, because no
             // backend is connected yet (requestTimeout and connectTimeout count that) or the backend is not taking

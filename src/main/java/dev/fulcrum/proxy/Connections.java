@@ -1,5 +1,7 @@
 package dev.fulcrum.proxy;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
@@ -23,13 +25,27 @@ final class Connections {
         }
     }
 
+    /** The listening socket that accepted {@code connection}, or null if Vert.x does not say. */
+    static Channel listener(HttpConnection connection) {
+        return connection instanceof ConnectionBase internal ? internal.channel().parent() : null;
+    }
+
     /** Whether the proxy reads from {@code connection}; it stops while the other side cannot take more (backpressure). */
     static boolean reading(HttpConnection connection) {
         return !(connection instanceof ConnectionBase internal) || internal.channel().config().isAutoRead();
     }
 
-    /** Bytes queued in Netty to go out on {@code connection}, beyond what leaves it writable (0 when writable). */
+    /** Bytes queued in Netty to go out on {@code connection}: handed over by Fulcrum, not yet taken by the kernel. */
     static long queuedBytes(HttpConnection connection) {
-        return connection instanceof ConnectionBase internal ? internal.channel().bytesBeforeWritable() : 0;
+        if (connection instanceof ConnectionBase internal) {
+            ChannelOutboundBuffer queue = internal.channel().unsafe().outboundBuffer();
+            return queue == null ? 0 : queue.totalPendingWriteBytes();
+        }
+        return 0;
+    }
+
+    /** Whether {@code connection} can take more without going past its high-water mark. */
+    static boolean writable(HttpConnection connection) {
+        return !(connection instanceof ConnectionBase internal) || internal.channel().isWritable();
     }
 }

@@ -2,6 +2,7 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.health.PassiveFailure;
+import dev.fulcrum.health.LocalResources;
 import dev.fulcrum.health.TlsFailure;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -18,6 +19,7 @@ import io.vertx.httpproxy.ProxyResponse;
 
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * Sees every exchange end. A failure to reach a backend is counted against it (passive health), retried once
@@ -27,6 +29,7 @@ import java.util.function.Supplier;
  */
 final class OutcomeInterceptor implements ProxyInterceptor {
 
+    private static final Logger LOG = Logger.getLogger("fulcrum");
     private static final MediaType PLAIN_TEXT = MediaType.parse("text/plain; charset=utf-8");
 
     private final BackendOrigin origin;
@@ -120,7 +123,8 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         // A retry on the backend that failed the first attempt counts once: one client request, one failure.
         if (backend != null && !clientGone && !exchange.failedBefore(backend)) {
-            countAgainst(backend, failure, TlsFailure.describe(error, backend.spec().host()).orElse(failure.message));
+            countAgainst(backend, failure, TlsFailure.describe(error, backend.spec().host())
+                    .or(() -> LocalResources.exhausted(error)).orElse(failure.message));
         }
         // No request was opened (refused, timed out, a pool closing under a reload): nothing reached the backend.
         boolean nothingSent = !exchange.opened();
@@ -149,6 +153,12 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         if (failure == BackendFailure.NO_HEALTHY_BACKEND) {
             return;
         }
+        if (failure == BackendFailure.LOCAL_RESOURCES) {
+            // Repeats are counted, not printed, by the log's rate limit: a flood makes thousands a second.
+            LOG.warning("cannot connect to backends: " + reason + "; the client got 503 and the backend is not"
+                    + " counted as failing (raise the descriptor limit, or lower maxConnections)");
+            return;
+        }
         int inARow = backend.exchangeFailed();
         if (failure == BackendFailure.REFUSED) {
             eject(backend, "connection refused (seen by the proxy)");
@@ -169,6 +179,9 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private static boolean safeToRetry(ProxyContext ctx, BackendFailure failure, boolean nothingSent) {
         if (ctx.isWebSocket()) {
             return false; // the retry path sends a plain request: the handshake would arrive without its Upgrade
+        }
+        if (failure == BackendFailure.LOCAL_RESOURCES) {
+            return false; // another backend needs the same descriptor
         }
         if (nothingSent || failure.beforeSending()) {
             return true;

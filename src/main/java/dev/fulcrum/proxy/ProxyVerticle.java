@@ -35,6 +35,8 @@ public final class ProxyVerticle extends VerticleBase {
     private static final long SETTLE_POLL_MILLIS = 10;
 
     private final BackendRegistry registry;
+    private final ConnectionLimit connectionLimit;
+    private final ResponseBudget responseBudget;
     private Routing routing;
     private final Exchanges exchanges = new Exchanges();
     private BackendClients clients;
@@ -47,15 +49,19 @@ public final class ProxyVerticle extends VerticleBase {
     /** Requests received since the start, answered or not; touched only on this verticle's event loop. */
     private long received;
 
-    public ProxyVerticle(FulcrumConfig config, BackendRegistry registry) {
+    /** {@code connectionLimit} and {@code responseBudget} are shared by every proxy verticle. */
+    public ProxyVerticle(FulcrumConfig config, BackendRegistry registry, ConnectionLimit connectionLimit,
+                         ResponseBudget responseBudget) {
         this.registry = registry;
+        this.connectionLimit = connectionLimit;
+        this.responseBudget = responseBudget;
         this.routing = new Routing(config, registry.healthy(), Algorithms.create(config.algorithm()));
     }
 
     @Override
     public Future<?> start() {
         clients = new BackendClients(vertx, routing.config());
-        timeouts = new ClientTimeouts(vertx, () -> routing.config());
+        timeouts = new ClientTimeouts(vertx, () -> routing.config(), responseBudget);
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> routeWith(routing.config()));
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 
@@ -162,7 +168,19 @@ public final class ProxyVerticle extends VerticleBase {
                 .setMaxInitialLineLength(limits.maxUriLength());
         HttpServer created = vertx.createHttpServer(options)
                 .connectionHandler(connection -> {
+                    if (!connectionLimit.opened(Connections.listener(connection))) {
+                        Connections.closeNow(connection);
+                        return;
+                    }
+                    connection.closeHandler(closed -> {
+                        connectionLimit.closed();
+                        timeouts.closed(connection);
+                    });
+                    // A client that resets its connection or goes away mid-response is no news: its exchange ends on
+                    // its own path. Without a handler Vert.x logs each one as SEVERE, with a stack trace.
+                    connection.exceptionHandler(error -> { });
                     StrictFraming.install(connection, options);
+                    BackendThrottle.install(connection);
                     timeouts.opened(connection);
                 })
                 .requestHandler(request -> {

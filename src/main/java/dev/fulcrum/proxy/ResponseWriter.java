@@ -52,10 +52,14 @@ final class ResponseWriter implements ProxyInterceptor {
         } else {
             out.setChunked(true);
         }
+        if (fromBackend != null) {
+            BackendThrottle.follow(client.connection(), fromBackend.request().connection());
+        }
         Pipe<Buffer> pipe = body.stream().pipe();
         pipe.endOnSuccess(true);
         pipe.endOnFailure(false);
         return pipe.to(out).andThen(sent -> {
+            BackendThrottle.release(client.connection());
             if (sent.failed()) {
                 // Neither connection can carry another exchange: the backend's is mid-response, the client's short.
                 if (fromBackend != null) {

@@ -143,13 +143,32 @@ class ConfigParserTest {
         FulcrumConfig config = ConfigParser.parse("""
                 {"servers": ["http://a:1"], "forwardedHeaders": "both", "preserveHost": false,
                  "shutdownDelay": "5s", "shutdownTimeout": "1m", "maxHeaderSize": "32KiB", "maxUriLength": 4096,
-                 "maxRequestBody": "10MiB", "clientIdleTimeout": "90s", "requestHeaderTimeout": "3s"}""");
+                 "maxRequestBody": "10MiB", "clientIdleTimeout": "90s", "requestHeaderTimeout": "3s",
+                 "maxConnections": 5000, "maxBufferedBytes": "32MiB"}""");
         assertEquals(FulcrumConfig.ForwardedHeaders.BOTH, config.forwardedHeaders());
         assertFalse(config.preserveHost());
         assertEquals(Duration.ofSeconds(5), config.shutdownDelay());
         assertEquals(Duration.ofMinutes(1), config.shutdownTimeout());
-        assertEquals(new ClientLimits(32 * 1024, 4096, 10L * 1024 * 1024, Duration.ofSeconds(90), Duration.ofSeconds(3)),
-                config.limits());
+        assertEquals(new ClientLimits(32 * 1024, 4096, 10L * 1024 * 1024, Duration.ofSeconds(90), Duration.ofSeconds(3),
+                5000, 32L * 1024 * 1024), config.limits());
+    }
+
+    @Test
+    void connectionAndBufferLimitsFollowTheHostByDefault() {
+        ClientLimits limits = ConfigParser.parse("{\"servers\": [\"http://a:1\"]}",
+                new HostLimits(20_000, 256L * 1024 * 1024)).limits();
+        assertEquals((20_000 - 128) / 2, limits.maxConnections(), "a backend connection per client, and room to spare");
+        assertEquals(64L * 1024 * 1024, limits.maxBufferedBytes(), "a quarter of direct memory");
+        assertEquals(64, ConfigParser.parse("{\"servers\": [\"http://a:1\"]}", new HostLimits(256, 1 << 30))
+                .limits().maxConnections());
+    }
+
+    @Test
+    void connectionAndBufferLimitsAreBounded() {
+        assertError("maxConnections: 0 is out of range (1 to 10000000)",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxConnections\": 0}"));
+        assertError("maxBufferedBytes: \"1KiB\" is out of range (65536 to 4611686018427387903 bytes)",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"maxBufferedBytes\": \"1KiB\"}"));
     }
 
     @Test
