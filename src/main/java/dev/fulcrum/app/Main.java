@@ -136,13 +136,13 @@ public final class Main {
      * internal pool, reads the config file on each scan and builds the TLS context of each https backend's pool
      * (one per event loop). Vert.x's pools of 20 grow a thread per task until all 20 exist, idle or not, and
      * every thread adds to each garbage collection's pause; so two workers, and one internal thread per event
-     * loop (at least two) for the TLS contexts built at a start or reload.
+     * loop (at least two) for the TLS contexts built at a start or reload. Reads are bounded ({@link BoundedReads}).
      */
     static Vertx vertx(int eventLoops, Transport transport) {
         VertxOptions options = new VertxOptions().setEventLoopPoolSize(eventLoops)
                 .setWorkerPoolSize(MIN_BLOCKING_THREADS)
                 .setInternalBlockingPoolSize(Math.max(MIN_BLOCKING_THREADS, eventLoops));
-        return Vertx.builder().with(options).withTransport(transport).build();
+        return Vertx.builder().with(options).withTransport(BoundedReads.of(transport)).build();
     }
 
     /**

@@ -1,7 +1,5 @@
 package dev.fulcrum.health;
 
-import io.netty.channel.unix.Errors;
-
 import java.util.Optional;
 
 /**
@@ -12,11 +10,13 @@ import java.util.Optional;
  */
 public final class LocalResources {
 
-    /** The kernel's words for each, as Netty's native transports and the JDK both report them. */
-    private static final String[] EXHAUSTED = {"Too many open files", "Cannot assign requested address"};
-    private static final int EMFILE = 24;
-    private static final int ENFILE = 23;
-    private static final int EADDRNOTAVAIL = 99;
+    /**
+     * The kernel's words for each, as the JDK and Netty's native transports report them ({@code failed with
+     * error(-24): Too many open files}). Read from the message: Netty's own exception class needs its native
+     * library loaded even to be constructed, which on Java NIO it never is.
+     */
+    private static final String[] EXHAUSTED = {"Too many open files", "Too many open files in system",
+            "Cannot assign requested address", "error(-24)", "error(-23)", "error(-99)"};
 
     private LocalResources() {
     }
@@ -24,17 +24,11 @@ public final class LocalResources {
     /** What ran out, if that is why {@code error} (or one of its causes) happened. */
     public static Optional<String> exhausted(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-            if (cause instanceof Errors.NativeIoException nativeError) {
-                int errno = -nativeError.expectedErr();
-                if (errno == EMFILE || errno == ENFILE || errno == EADDRNOTAVAIL) {
-                    return Optional.of(describe(cause));
-                }
-            }
             String message = cause.getMessage();
             if (message != null) {
                 for (String words : EXHAUSTED) {
                     if (message.contains(words)) {
-                        return Optional.of(describe(cause));
+                        return Optional.of(describe(error));
                     }
                 }
             }
@@ -42,9 +36,14 @@ public final class LocalResources {
         return Optional.empty();
     }
 
-    private static String describe(Throwable cause) {
-        String message = String.valueOf(cause.getMessage());
-        return message.contains("Cannot assign requested address")
+    /** In the innermost cause's words: wrappers only repeat them after their own class names. */
+    private static String describe(Throwable error) {
+        Throwable innermost = error;
+        while (innermost.getCause() != null) {
+            innermost = innermost.getCause();
+        }
+        String message = String.valueOf(innermost.getMessage());
+        return message.contains("Cannot assign requested address") || message.contains("error(-99)")
                 ? "no local port left to connect from (" + message + ")"
                 : "out of file descriptors (" + message + ")";
     }

@@ -31,7 +31,6 @@ final class BackendClients {
 
     /** Vert.x pools 5 connections per origin by default: far too few for a balancer. */
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
-    private static final int BACKEND_RECEIVE_BUFFER = 64 * 1024;
 
     /** A backend's pool and the request options for it. */
     private record Pool(HttpClientAgent client, RequestOptions options) {
@@ -132,10 +131,6 @@ final class BackendClients {
     private HttpClientAgent create(Backend backend) {
         HttpClientOptions options = new HttpClientOptions()
                 .setKeepAlive(true)
-                // What a backend has sent and Fulcrum has not read waits in this buffer and then in the backend's
-                // own socket, rather than in Fulcrum's memory (BackendThrottle); the kernel's autotuning would let
-                // it grow to megabytes per connection while a client reads nothing.
-                .setReceiveBufferSize(BACKEND_RECEIVE_BUFFER)
                 .setTcpNoDelay(true)
                 .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES)
                 .setSsl(backend.spec().tls())

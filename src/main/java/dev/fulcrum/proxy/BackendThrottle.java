@@ -1,10 +1,10 @@
 package dev.fulcrum.proxy;
 
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
@@ -25,9 +25,7 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
 
     static final int LOW_WATER_MARK = 16 * 1024;
     static final int HIGH_WATER_MARK = 32 * 1024;
-    private static final int MIN_READ = 64;
-    private static final int INITIAL_READ = 1024;
-    private static final int MAX_READ = 16 * 1024;
+    private static final int BACKEND_RECEIVE_BUFFER = 64 * 1024;
     private static final String NAME = "fulcrum-backend-throttle";
     /** On a backend channel: the throttle of the client its response is going to. */
     private static final AttributeKey<BackendThrottle> FOLLOWED_BY = AttributeKey.valueOf(NAME);
@@ -44,18 +42,8 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
         if (client instanceof ConnectionBase base) {
             Channel channel = base.channel();
             channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(LOW_WATER_MARK, HIGH_WATER_MARK));
-            channel.config().setRecvByteBufAllocator(smallReads());
             channel.pipeline().addFirst(NAME, new BackendThrottle());
         }
-    }
-
-    /**
-     * Reads of at most {@value #MAX_READ} bytes. On io_uring every connection that waits to read holds the buffer
-     * of its next read; Netty's default grows it to 64 KiB on a connection that has carried a large body, and
-     * thousands of client and backend connections then hold hundreds of megabytes of direct memory, idle.
-     */
-    static AdaptiveRecvByteBufAllocator smallReads() {
-        return new AdaptiveRecvByteBufAllocator(MIN_READ, INITIAL_READ, MAX_READ);
     }
 
     /**
@@ -65,7 +53,11 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
      */
     static void watchResponseEnds(HttpConnection backend) {
         if (backend instanceof ConnectionBase base && base.channel().pipeline().get(VERTX_HANDLER) != null) {
-            base.channel().config().setRecvByteBufAllocator(smallReads());
+            // What a backend has sent and Fulcrum has not read waits in this buffer and then in the backend's own
+            // socket. Set here, not through Vert.x's receiveBufferSize, which would also make every read of every
+            // backend connection a fixed one of that size; the kernel's autotuning would let it grow to megabytes
+            // per connection while a client reads nothing.
+            base.channel().config().setOption(ChannelOption.SO_RCVBUF, BACKEND_RECEIVE_BUFFER);
             base.channel().pipeline().addBefore(VERTX_HANDLER, NAME, RESPONSE_ENDS);
         }
     }
@@ -110,6 +102,13 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
             }
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The client is gone: the backend connection is closed or reset on its own path, which needs it reading. */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        release();
+        ctx.fireChannelInactive();
     }
 
     private void pause() {

@@ -6,14 +6,22 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -29,6 +37,33 @@ class AdminEndpointsTest {
 
         assertEquals(200, reply.status());
         assertEquals("UP", new JsonObject(reply.body()).getString("status"));
+    }
+
+    @Test
+    void livenessSays503WhileEveryProxyEventLoopIsWedged(Vertx vertx) throws Exception {
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(TestBackend.start(vertx, "a")));
+        CountDownLatch release = new CountDownLatch(1);
+        for (EventExecutor loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+            loop.execute(() -> {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        try {
+            // Not through the test's Vert.x, whose event loops are the ones wedged.
+            HttpResponse<String> reply = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + fulcrum.adminPort() + "/health/live"))
+                    .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertEquals(503, reply.statusCode(), reply.body());
+            assertEquals("DOWN", new JsonObject(reply.body()).getString("status"));
+        } finally {
+            release.countDown();
+        }
+        assertEquals(200, new Http(vertx, fulcrum.adminPort()).get("/health/live").await().status());
     }
 
     @Test
