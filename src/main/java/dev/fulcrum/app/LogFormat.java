@@ -2,6 +2,8 @@ package dev.fulcrum.app;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
+import java.time.InstantSource;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.util.logging.ConsoleHandler;
@@ -12,8 +14,9 @@ import java.util.logging.Logger;
 
 /**
  * One readable line per log event: {@code 2026-11-25 15:03:46.632 INFO    [fulcrum] message}, then the stack
- * trace if there is one. Written out by hand because {@code SimpleFormatter}'s first line costs about 85 ms
- * (String.format with date conversions initialises the locale machinery), all of it before the first request.
+ * trace if there is one, unless it is an {@link ExpectedNetworkError}, whose message ends the line instead.
+ * Written out by hand because {@code SimpleFormatter}'s first line costs about 85 ms (String.format with date
+ * conversions initialises the locale machinery), all of it before the first request.
  */
 final class LogFormat extends Formatter {
 
@@ -23,15 +26,19 @@ final class LogFormat extends Formatter {
         this.zone = zone;
     }
 
-    /** Formats the console output, unless the operator brought a logging config of their own. */
+    /** Formats and throttles the console output, unless the operator brought a logging config of their own. */
     static void install() {
         if (System.getProperty("java.util.logging.config.file") != null
                 || System.getProperty("java.util.logging.config.class") != null) {
             return;
         }
-        for (Handler handler : Logger.getLogger("").getHandlers()) {
+        Logger root = Logger.getLogger("");
+        for (Handler handler : root.getHandlers()) {
             if (handler instanceof ConsoleHandler) {
-                handler.setFormatter(new LogFormat(ZoneId.systemDefault()));
+                LogFormat format = new LogFormat(ZoneId.systemDefault());
+                handler.setFormatter(format);
+                root.removeHandler(handler);
+                root.addHandler(ThrottledConsole.around(handler, format, InstantSource.system(), Duration.ofSeconds(1)));
             }
         }
     }
@@ -49,13 +56,25 @@ final class LogFormat extends Formatter {
         String level = record.getLevel().getName();
         line.append(level).append(" ".repeat(Math.max(0, 7 - level.length())))
                 .append(" [").append(record.getLoggerName()).append("] ")
-                .append(formatMessage(record)).append(System.lineSeparator());
-        if (record.getThrown() != null) {
+                .append(message(record)).append(System.lineSeparator());
+        if (record.getThrown() != null && ExpectedNetworkError.in(record.getThrown()) == null) {
             StringWriter trace = new StringWriter();
             record.getThrown().printStackTrace(new PrintWriter(trace));
             line.append(trace);
         }
         return line.toString();
+    }
+
+    /** The message of {@code record}, then the one line an expected network error gets instead of a stack trace. */
+    String message(LogRecord record) {
+        String message = String.valueOf(formatMessage(record));
+        ExpectedNetworkError expected = record.getThrown() == null ? null : ExpectedNetworkError.in(record.getThrown());
+        if (expected == null || message.contains(expected.message())) {
+            return message;
+        }
+        // Netty's "... did not handle the exception." reads on as "... did not handle the exception: <why>".
+        String sentence = message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
+        return sentence + ": " + expected.message();
     }
 
     /** {@code value} zero-padded to {@code width} digits. */

@@ -59,6 +59,7 @@ public final class Main {
         int eventLoops = Runtime.getRuntime().availableProcessors();
         Transports.Started started;
         try {
+            PortCheck.bothFree(config);
             started = Transports.start(config.transport(), transport -> vertx(eventLoops, transport));
         } catch (IllegalStateException e) {
             System.err.println("fulcrum: cannot start: " + e.getMessage());

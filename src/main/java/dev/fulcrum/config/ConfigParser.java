@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Turns the text of a config file into a validated {@link FulcrumConfig}, or a one-line {@link ConfigException}. */
@@ -40,10 +41,15 @@ public final class ConfigParser {
         return parse(read(file));
     }
 
+    /** Far beyond any real pool, and small enough that reading and parsing it never threatens the heap. */
+    static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
+
     /** The text of a config file, off any event loop. */
     public static String read(Path file) {
         try {
-            return Files.readString(file, StandardCharsets.UTF_8);
+            // Measured first: a file the size of the disk is refused without being read.
+            refuseOversized(Files.size(file));
+            return text(Files.readAllBytes(file));
         } catch (IOException e) {
             throw new ConfigException("cannot read the file: " + describeIo(e));
         }
@@ -51,10 +57,23 @@ public final class ConfigParser {
 
     /** The text of a config file read as bytes, judged as {@link #read} judges a file. */
     public static String text(byte[] bytes) {
+        refuseOversized(bytes.length);
+        String text;
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new ConfigException("cannot read the file: " + describeIo(e));
+        }
+        // Windows editors (Notepad before 2019, PowerShell 5's Out-File) begin UTF-8 with a byte-order mark.
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
+
+    private static void refuseOversized(long bytes) {
+        if (bytes > MAX_FILE_BYTES) {
+            // Rounded up, so that a file just over the limit never reads as "4.0 MiB".
+            String mebibytes = String.format(Locale.ROOT, "%.1f", Math.ceil(bytes * 10.0 / (1024 * 1024)) / 10);
+            throw new ConfigException("the file is " + mebibytes + " MiB; a config may be at most "
+                    + MAX_FILE_BYTES / (1024 * 1024) + " MiB");
         }
     }
 
@@ -206,10 +225,16 @@ public final class ConfigParser {
         return settings;
     }
 
+    /** Each server has its own pool, probes and counters; a list longer than this is a generated mistake. */
+    static final int MAX_SERVERS = 10_000;
+
     private static List<ServerSpec> servers(JsonFields root) {
         JsonArray entries = root.array("servers");
         if (entries == null || entries.isEmpty()) {
             throw new ConfigException("servers: at least one backend URL is required, e.g. \"servers\": [\"http://127.0.0.1:8081\"]");
+        }
+        if (entries.size() > MAX_SERVERS) {
+            throw new ConfigException("servers: " + entries.size() + " servers; a pool may have at most " + MAX_SERVERS);
         }
         List<ServerSpec> servers = new ArrayList<>(entries.size());
         Map<String, Integer> seen = new HashMap<>();

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -175,6 +177,26 @@ class FatJarIT {
         assertEquals(1, stderr.lines().count(), stderr);
         assertTrue(stderr.contains("listenPrt: unknown field"), stderr);
         assertFalse(stderr.contains("Exception"), stderr);
+    }
+
+    /** With a healthy backend, whose first probe would otherwise be reported before the listener fails to bind. */
+    @Test
+    void portInUseIsTheFirstLineAndExitsWithCode1(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend backend = TestBackend.start(vertx, "from-backend");
+        int[] ports = Ports.free(1);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = Files.writeString(dir.resolve("config.json"), """
+                    {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "warmUp": "0s", "servers": ["%s"]}
+                    """.formatted(taken.getLocalPort(), ports[0], backend.url()));
+
+            Process fulcrum = launch(dir, "--config", config.toString());
+
+            assertTrue(fulcrum.waitFor(30, TimeUnit.SECONDS));
+            String stderr = Files.readString(dir.resolve("stderr.log"));
+            assertEquals(1, fulcrum.exitValue(), stderr);
+            assertEquals("fulcrum: cannot start: listenPort 127.0.0.1:" + taken.getLocalPort() + ": Address already in use",
+                    stderr.lines().findFirst().orElse(""), stderr);
+        }
     }
 
     @Test

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -461,6 +463,60 @@ class ConfigParserTest {
         assertError("cannot read the file: it is not UTF-8 text",
                 () -> ConfigParser.text(new byte[] {'{', (byte) 0xFF, '}'}));
         assertEquals("{\"a\": \"é\"}", ConfigParser.text("{\"a\": \"é\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void aLeadingByteOrderMarkIsAccepted(@TempDir Path dir) throws Exception {
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        byte[] json = "{\"servers\": [\"http://a:1\"]}".getBytes(StandardCharsets.UTF_8);
+        byte[] file = new byte[bom.length + json.length];
+        System.arraycopy(bom, 0, file, 0, bom.length);
+        System.arraycopy(json, 0, file, bom.length, json.length);
+
+        assertEquals("{\"servers\": [\"http://a:1\"]}", ConfigParser.text(file));
+        assertEquals(1, ConfigParser.load(Files.write(dir.resolve("c.json"), file)).servers().size());
+    }
+
+    @Test
+    void aFileOverFourMebibytesIsRefusedBeforeItIsRead(@TempDir Path dir) throws Exception {
+        Path large = dir.resolve("c.json");
+        try (RandomAccessFile file = new RandomAccessFile(large.toFile(), "rw")) {
+            file.setLength(11 * 1024 * 1024 + 200 * 1024); // sparse: nothing is written, or read
+        }
+        assertExactError("the file is 11.2 MiB; a config may be at most 4 MiB", () -> ConfigParser.load(large));
+
+        byte[] justOver = new byte[ConfigParser.MAX_FILE_BYTES + 1];
+        assertExactError("the file is 4.1 MiB; a config may be at most 4 MiB", () -> ConfigParser.text(justOver));
+        byte[] atTheLimit = new byte[ConfigParser.MAX_FILE_BYTES];
+        java.util.Arrays.fill(atTheLimit, (byte) ' ');
+        assertExactError("the config file is empty; it needs at least {\"servers\": [\"http://host:port\"]}",
+                () -> ConfigParser.parse(ConfigParser.text(atTheLimit)));
+    }
+
+    @Test
+    void aPoolOfMoreThanTenThousandServersIsRefused() {
+        assertEquals(ConfigParser.MAX_SERVERS, ConfigParser.parse(servers(ConfigParser.MAX_SERVERS)).servers().size());
+        assertExactError("servers: 10001 servers; a pool may have at most 10000",
+                () -> ConfigParser.parse(servers(ConfigParser.MAX_SERVERS + 1)));
+        // The count comes before the entries: the last one of a giant list is never reached.
+        JsonArray giant = new JsonArray();
+        for (int i = 0; i < 330_000; i++) {
+            giant.add(i == 329_999 ? "ftp://not-a-server" : "http://a:" + (1 + i % 65535));
+        }
+        assertExactError("servers: 330000 servers; a pool may have at most 10000",
+                () -> ConfigParser.parse(new JsonObject().put("servers", giant).encode()));
+    }
+
+    private static String servers(int count) {
+        JsonArray servers = new JsonArray();
+        for (int i = 0; i < count; i++) {
+            servers.add("http://host" + i + ":8080");
+        }
+        return new JsonObject().put("servers", servers).encode();
+    }
+
+    private static void assertExactError(String expected, org.junit.jupiter.api.function.Executable parse) {
+        assertEquals(expected, assertThrows(ConfigException.class, parse).getMessage());
     }
 
     static void assertError(String expectedPart, org.junit.jupiter.api.function.Executable parse) {
