@@ -14,7 +14,8 @@
 # big.bin), with slowhttptest; meanwhile a probe sends a normal GET /index.html every 250 ms (curl, 2 s
 # timeout), samples the proxy's resident memory, and asks Fulcrum's /health/live. After each attack one
 # normal request must succeed within 1 s ("recovered"). A proxy that has exited, or still answers nothing
-# 10 s after an attack, is restarted for the next one, and the table says so.
+# 11 s after an attack, is restarted for the next one, and the table says so. At the end each proxy gets a
+# SIGTERM and 35 s to exit, which the report records too.
 #
 # Env [defaults]: CONNECTIONS [1000] per attack, DURATION [30] s per attack, RATE [200] new connections/s,
 # TARGETS ["fulcrum haproxy"], ATTACKS ["slowloris slowbody slowread slowread-big"],
@@ -42,7 +43,8 @@ FULCRUM_ADMIN_PORT=19141
 PROBE_MS=250          # one normal request this often
 PROBE_TIMEOUT=2       # s: slower counts as a failure
 RECOVER_TIMEOUT=1     # s: the request after the attack
-RESTART_AFTER=10      # s without a 200 after an attack before the proxy is restarted for the next one
+RESTART_AFTER=10      # s more without a 200 after an attack before the proxy is restarted for the next one
+STOP_BUDGET=35        # s for each proxy to exit on SIGTERM at the end (Fulcrum drains for up to shutdownTimeout, 30s)
 
 for n in CONNECTIONS DURATION RATE; do
   [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || { echo "$n must be a positive whole number, got '${!n}'" >&2; exit 1; }
@@ -111,7 +113,7 @@ attack_args() {
   esac
 }
 
-declare -A TARGET_PID
+declare -A TARGET_PID UNWELL
 start_target() {
   case "$1" in
     fulcrum) start_fulcrum "$RUN_DIR/fulcrum.json" "${PORT[fulcrum]}"; TARGET_PID[fulcrum]=$FULCRUM_PID ;;
@@ -152,11 +154,12 @@ probe_loop() {
 # run_attack TARGET ATTACK NOTE: one attack, its probes, and a row of results in $ROWS
 ROWS="$RUN_DIR/rows.tsv"; : >"$ROWS"
 run_attack() {
-  local t=$1 a=$2 note=$3 raw="$RUN_DIR/raw/$1-$2" args pid probe_pid rss_before alive recovered ok total worst p99
+  local t=$1 a=$2 note=$3 raw="$RUN_DIR/raw/$1-$2" args pid probe_pid rss_before alive recovered ok total worst p99 code secs i
   : >"$raw.probes"; : >"$raw.rss"; : >"$raw.live"
   rss_before=$(rss_kb "${TARGET_PID[$t]}")
   read -r -a args <<<"$(attack_args "$a" "http://127.0.0.1:${PORT[$t]}")"
   log "$t: $a for ${DURATION}s: slowhttptest ${args[*]}"
+  note="${note:+$note; }started $(date +%H:%M:%S)"
   # timeout: slowhttptest ends by itself after -l seconds; this is only in case it does not
   start_bg "slowhttptest-$t-$a" timeout -k 5 $((DURATION + 30)) slowhttptest "${args[@]}" -g -o "$raw"
   pid=$STARTED_PID
@@ -165,14 +168,27 @@ run_attack() {
   PIDS+=("$probe_pid"); PNAMES+=("probe")
   wait "$pid" || log "slowhttptest exited with status $?"
   forget_pid "$pid"
-  if kill -0 "${TARGET_PID[$t]}" 2>/dev/null; then alive=yes; else alive=no; fi
-  if [[ $alive == yes ]] && normal_ok "${PORT[$t]}" "$RECOVER_TIMEOUT"; then recovered=yes; else recovered=no; fi
   touch "$raw.stop"
+  if kill -0 "${TARGET_PID[$t]}" 2>/dev/null; then alive=yes; else alive=no; fi
+  if [[ $alive == no ]]; then
+    recovered="no (exited)"; note="$note; the process had exited by the end"
+  else
+    read -r code secs < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time "$RECOVER_TIMEOUT" \
+      "http://127.0.0.1:${PORT[$t]}/index.html" || true)
+    if [[ "$code" == 200 ]]; then
+      recovered="yes ($(awk -v s="$secs" 'BEGIN{printf "%.0f", s * 1000}') ms)"
+    else
+      # not within the second: how long until it answers again, if it does (the next attack waits for that)
+      recovered="no ($([[ "$code" == 000 ]] && echo "no answer within ${RECOVER_TIMEOUT} s" || echo "HTTP $code"))"
+      for ((i = 1; i <= RESTART_AFTER; i++)); do sleep 1; normal_ok "${PORT[$t]}" 1 && break; done
+      if ((i <= RESTART_AFTER)); then recovered="$recovered; answered again within $((i + 1)) s"
+      else recovered="$recovered; still no answer after $((RESTART_AFTER + 1)) s"; UNWELL[$t]=1; fi
+    fi
+  fi
   wait "$probe_pid" || true
   forget_pid "$probe_pid"
-  [[ $alive == yes ]] || { recovered="no (exited)"; note="${note:+$note; }the process had exited by the end"; }
   # slowhttptest's last word, without its colours: "Hit test time limit", "No open connections left", ...
-  note="${note:+$note; }slowhttptest: $(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$RUN_DIR/logs/slowhttptest-$t-$a.log" | sed -n 's/^Exit status: *//p' | tail -n 1)"
+  note="$note; slowhttptest: $(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$RUN_DIR/logs/slowhttptest-$t-$a.log" | sed -n 's/^Exit status: *//p' | tail -n 1)"
   [[ -f "$raw.csv" ]] || : >"$raw.csv"
   # latencies sorted, for the worst and the 99th percentile (nearest rank)
   read -r ok total worst p99 < <(awk '{ print ($2 == 200), $3 * 1000 }' "$raw.probes" | sort -k2,2n \
@@ -197,28 +213,46 @@ for a in $ATTACKS; do
   for t in $TARGETS; do
     note=""
     if ! kill -0 "${TARGET_PID[$t]}" 2>/dev/null; then
-      log "$t has exited: restarting it"; restart_target "$t"; note="restarted before this attack (the last one had exited)"
-    else
-      for ((i = 0; i < RESTART_AFTER; i++)); do normal_ok "${PORT[$t]}" 1 && break; sleep 1; done
-      if ((i == RESTART_AFTER)); then
-        log "$t answers nothing ${RESTART_AFTER}s after the last attack: restarting it"
-        restart_target "$t"; note="restarted before this attack (no answer ${RESTART_AFTER} s after the last one)"
-      fi
+      log "$t has exited: restarting it"; restart_target "$t"; note="a new $t process (the last one had exited)"
+    elif [[ -n "${UNWELL[$t]:-}" ]]; then
+      log "$t still answered nothing $((RESTART_AFTER + 1))s after the last attack: restarting it"
+      restart_target "$t"; note="a new $t process (the last one answered nothing after its attack)"
     fi
+    UNWELL[$t]=""
     run_attack "$t" "$a" "$note"
     sleep 2  # the attack's sockets close and the backends' connections with them
   done
 done
+
+# A graceful stop, timed: one that does not finish has not let go of what the attacks left it.
+declare -A STOPPED
+for t in $TARGETS; do
+  pid=${TARGET_PID[$t]}
+  if ! kill -0 "$pid" 2>/dev/null; then STOPPED[$t]="had exited"; continue; fi
+  t0=$(now_ms)
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_BUDGET * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    STOPPED[$t]="still running ${STOP_BUDGET} s after SIGTERM (then killed)"
+  else
+    STOPPED[$t]="exited $(awk -v ms=$(($(now_ms) - t0)) 'BEGIN{printf "%.1f", ms / 1000}') s after SIGTERM"
+  fi
+  stop_pid "$pid" "$t"; forget_pid "$pid"
+  log "$t ${STOPPED[$t]}"
+done
 ELAPSED=$((SECONDS - RUN_T0))
 
 # ---------------- report ----------------
-# log_findings NAME: the distinct warnings and errors in a proxy's logs (timestamps dropped), with counts
-log_findings() {
-  { cat "$RUN_DIR/logs/$1.log"* 2>/dev/null | grep -E 'WARN|SEVERE|ERROR|ALERT|Exception|OutOfMemory' || true; } \
-    | awk '{ line = $0; sub(/^[0-9-]+ [0-9:.]+ +/, "", line); key = line; gsub(/[0-9]+/, "N", key)
-             if (!(key in count)) { first[key] = line; order[++n] = key } count[key]++ }
-           END { for (i = 1; i <= n && i <= 12; i++) printf "- %d x `%s`\n", count[order[i]], substr(first[order[i]], 1, 300)
-                 if (n > 12) printf "- ... and %d other kinds of line\n", n - 12 }'
+# log_kinds NAME: every kind of line in a proxy's logs (numbers aside) once, with its count and first time
+log_kinds() {
+  cat "$RUN_DIR/logs/$1.log"* 2>/dev/null \
+    | awk '{ line = $0; when = ""
+             if (match(line, /^[0-9-]+ [0-9:.]+ +/)) { when = substr(line, 12, 8); line = substr(line, RLENGTH + 1) }
+             key = line; gsub(/[0-9]+/, "N", key)
+             if (!(key in count)) { first[key] = line; at[key] = when; order[++n] = key } count[key]++ }
+           END { for (i = 1; i <= n && i <= 20; i++)
+                   printf "- %dx%s `%s`\n", count[order[i]], (at[order[i]] != "" ? ", first at " at[order[i]] : ""), substr(first[order[i]], 1, 300)
+                 if (n > 20) printf "- ... and %d other kinds of line\n", n - 20 }'
 }
 TABLE=$(
   echo "| target | attack | normal requests ok/total | worst ms | p99 ms | /health/live ok/total | RSS before MB | peak RSS MB | attack connections held (peak) | available throughout | recovered after | notes |"
@@ -238,7 +272,7 @@ mkdir -p "$(dirname "$DOC")"
   echo
   machine_facts
   echo "- backends: one nginx, three server blocks on 127.0.0.1:${BACKEND_PORTS[0]}-${BACKEND_PORTS[2]}: index.html ($(wc -c <"$RUN_DIR/www/index.html") bytes), big.bin (1 MiB), /upload (reads the whole body, then answers)"
-  echo "- Fulcrum: its default limits (requestHeaderTimeout 10s, clientIdleTimeout 60s, requestTimeout 60s), \"warmUp\": \"0s\""
+  echo "- Fulcrum config: its default limits (requestHeaderTimeout 10s, clientIdleTimeout 60s, requestTimeout 60s), \"warmUp\": \"0s\""
   echo "- HAProxy: nbthread $(nproc) (its default), maxconn 8000, balance leastconn, timeout connect 5s, client 60s, server 60s, http-request 10s, health checks on"
   echo "- each attack: ${CONNECTIONS} connections at ${RATE}/s for ${DURATION} s, against one proxy at a time (the other idles)"
   echo
@@ -258,13 +292,15 @@ mkdir -p "$(dirname "$DOC")"
   echo "- **attack connections held**: the most slowhttptest saw connected at once (its CSV); fewer than ${CONNECTIONS} means the"
   echo "  proxy closed them as fast as they came, or refused them."
   echo "- **available throughout**: every normal request ok, and for Fulcrum every /health/live too."
-  echo "  **recovered after**: one normal request answered within ${RECOVER_TIMEOUT} s right after slowhttptest ended."
+  echo "  **recovered after**: one normal request answered within ${RECOVER_TIMEOUT} s right after slowhttptest ended (its time);"
+  echo "  if not, a request a second for ${RESTART_AFTER} s says when it answered again. A proxy that had exited, or still"
+  echo "  did not answer, is restarted before its next attack (notes: a new process)."
   echo
   for t in $TARGETS; do
-    echo "Warnings and errors in $t's log during the run:"
+    echo "At the end, $t ${STOPPED[$t]}. Its log (each kind of line once, numbers aside):"
     echo
-    findings=$(log_findings "$t")
-    echo "${findings:-- none}"
+    kinds=$(log_kinds "$t")
+    echo "${kinds:-- (empty)}"
     echo
   done
   echo "Raw samples, configs and logs of this run: \`$RUN_DIR/\` (not kept in the repository)."
