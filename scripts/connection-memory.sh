@@ -58,8 +58,8 @@ RUN_T0=$SECONDS
 log "run dir $RUN_DIR"
 
 # ---------------- configs ----------------
-# strict-limits off: HAProxy counts two descriptors per connection of maxconn, more than a non-root user may
-# have here; idle clients take one each, and the backend side only a few pooled connections.
+# strict-limits off: HAProxy counts two descriptors per connection of maxconn, more than the hard limit here
+# (it logs an ALERT and runs on); idle clients take one each, and the backend side only a few pooled connections.
 cat >"$RUN_DIR/haproxy.cfg" <<EOF
 global
   maxconn $((IDLE_CONNECTIONS + 1000))
@@ -128,7 +128,7 @@ measure() {
   kill -TERM "$client" 2>/dev/null || true
   wait "$client" || true; forget_pid "$client"
   still=$(sed -n 's/^STILL_OPEN \([0-9]*\).*/\1/p' "$RUN_DIR/logs/idle-$t.log")
-  log "$t: RSS $((before / 1024)) MB before, $((idle / 1024)) MB with ${still:-0} idle connections still open"
+  log "$t: RSS $(((before + 512) / 1024)) MB before, $(((idle + 512) / 1024)) MB with ${still:-0} idle connections still open"
   sleep 3  # the connections close on both sides
 
   log "$t: busy, wrk -t1 -c64 -d${BUSY_DURATION}s"
@@ -143,7 +143,7 @@ measure() {
   # fields: target before_kb idle_kb still_open open_line busy_kb wrk_summary
   printf '%s\t%d\t%d\t%d\t%s\t%d\t%s\n' "$t" "$before" "$idle" "${still:-0}" "${open_line#OPEN }" "$busy" \
     "$(wrk_summary "$RUN_DIR/logs/wrk-$t-c64.log")" >>"$ROWS"
-  log "$t: busy RSS $((busy / 1024)) MB ($(wrk_summary "$RUN_DIR/logs/wrk-$t-c64.log"))"
+  log "$t: busy RSS $(((busy + 512) / 1024)) MB ($(wrk_summary "$RUN_DIR/logs/wrk-$t-c64.log"))"
 }
 
 # ---------------- run ----------------
@@ -195,6 +195,11 @@ mkdir -p "$(dirname "$DOC")"
   echo "  / idle connections still open when the samples ended (1 KiB = 1024 bytes)."
   echo "- Busy RSS comes after the idle connections have closed: the JVM seldom gives back heap it has once touched, so"
   echo "  Fulcrum's busy figure can include memory the idle connections made it take."
+  for t in $TARGETS; do
+    warnings=$(grep -E 'WARN|SEVERE|ERROR|ALERT|Exception' "$RUN_DIR/logs/$t.log" | sed -E 's/^[0-9-]+ [0-9:.]+ +//' | sort | uniq -c | head -n 5 || true)
+    echo "- $t's log: $([[ -n "$warnings" ]] && echo "warnings or errors:" || echo "no warnings or errors")"
+    [[ -z "$warnings" ]] || sed -E 's/^ *([0-9]+) (.*)/  - \1x `\2`/' <<<"$warnings"
+  done
   echo "- Idle client: $(sed -n 's/^OPEN //p' "$RUN_DIR/logs/idle-"*.log | paste -sd ';' | sed 's/;/; /g') (per proxy, in the order above)."
   echo
   echo "Raw samples, configs and logs of this run: \`$RUN_DIR/\` (not kept in the repository)."
