@@ -43,6 +43,7 @@ public final class Main {
     public static void main(String[] args) {
         RuntimeDefaults.apply(System.getProperties());
         LogFormat.install();
+        OutOfMemoryExit.install();
         Logger log = Logger.getLogger("fulcrum");
         Path configPath = parseArguments(args);
         String configText;

@@ -190,6 +190,11 @@ public final class ProxyVerticle extends VerticleBase {
                         request.connection().close();
                         return;
                     }
+                    if (request.remoteAddress() == null) {
+                        // On io_uring a client that reset its connection at once has no address left: nobody to answer.
+                        Connections.closeNow(request.connection());
+                        return;
+                    }
                     if (RequestFraming.admit(request)) {
                         timeouts.requestArrived(request);
                         proxy.handle(request);

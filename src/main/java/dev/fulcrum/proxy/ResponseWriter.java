@@ -54,6 +54,12 @@ final class ResponseWriter implements ProxyInterceptor {
         }
         if (fromBackend != null) {
             BackendThrottle.follow(client.connection(), fromBackend.request().connection());
+            // The pipe notices a client gone only at its next write, which a throttled backend may never make.
+            out.closeHandler(closed -> {
+                if (!out.ended()) {
+                    fromBackend.request().reset();
+                }
+            });
         }
         Pipe<Buffer> pipe = body.stream().pipe();
         pipe.endOnSuccess(true);
