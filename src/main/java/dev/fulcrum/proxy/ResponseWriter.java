@@ -52,9 +52,10 @@ final class ResponseWriter implements ProxyInterceptor {
         } else {
             out.setChunked(true);
         }
-        if (fromBackend != null) {
-            BackendThrottle.follow(client.connection(), fromBackend.request().connection());
-            // The pipe notices a client gone only at its next write, which a throttled backend may never make.
+        BackendThrottle throttle = fromBackend == null ? null
+                : BackendThrottle.follow(client.connection(), fromBackend);
+        if (throttle != null) {
+            // The pipe notices a client gone only at its next write, which a throttled backend never makes.
             out.closeHandler(closed -> {
                 if (!out.ended()) {
                     fromBackend.request().reset();
@@ -65,7 +66,9 @@ final class ResponseWriter implements ProxyInterceptor {
         pipe.endOnSuccess(true);
         pipe.endOnFailure(false);
         return pipe.to(out).andThen(sent -> {
-            BackendThrottle.release(client.connection());
+            if (throttle != null) {
+                throttle.release();
+            }
             if (sent.failed()) {
                 // Neither connection can carry another exchange: the backend's is mid-response, the client's short.
                 if (fromBackend != null) {

@@ -84,7 +84,6 @@ class SlowReadersTest {
         int open = fulcrum.clientConnections();
         assertTrue(open < SLOW_READERS, "some slow readers were cut: " + open + " connections open");
         assertTrue(open > 20, "only as many as the budget needed were cut: " + open + " connections open");
-        assertTrue(closedByFulcrum(sockets.get(0)), "the reader that stalled first was among those cut");
         assertEquals(new Http.Reply(200, "small"), http.get("/small").await());
     }
 
@@ -145,26 +144,5 @@ class SlowReadersTest {
         Http.Reply reply = http.get("/small").await();
         assertEquals(200, reply.status(), reply.body());
         return (System.nanoTime() - started) / 1_000_000;
-    }
-
-    /** Reads what is waiting: a connection Fulcrum cut ends (or is reset) before the whole response. */
-    private static boolean closedByFulcrum(Socket socket) {
-        long read = 0;
-        try {
-            socket.setSoTimeout(2_000);
-            InputStream in = socket.getInputStream();
-            byte[] chunk = new byte[64 * 1024];
-            for (int n = in.read(chunk); n > 0; n = in.read(chunk)) {
-                read += n;
-                if (read > LARGE) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (java.net.SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
     }
 }
