@@ -8,7 +8,7 @@
 #
 # Three nginx backends (one nginx, three server blocks: a small index.html, a 1 MiB big.bin, and /upload,
 # which reads the whole body before answering) sit behind Fulcrum (target/fulcrum.jar, built if missing or
-# stale, the options of scripts/java-options.sh, its default limits, "warmUp": "0s") and HAProxy (balance
+# stale, the options of scripts/java-options.sh, its default limits and warm-up, attacked once ready) and HAProxy (balance
 # leastconn, timeout client/server 60s, http-request 10s, as a production config would have them). Each
 # attack runs against each proxy in turn (slowloris, slow body, slow read of small responses, slow read of
 # big.bin), with slowhttptest; meanwhile a probe sends a normal GET /index.html every 250 ms (curl, 2 s
@@ -93,7 +93,6 @@ cat >"$RUN_DIR/fulcrum.json" <<EOF
 {
   "listenPort": "127.0.0.1:${PORT[fulcrum]}",
   "adminPort": "127.0.0.1:${FULCRUM_ADMIN_PORT}",
-  "warmUp": "0s",
   "servers": ["http://127.0.0.1:${BACKEND_PORTS[0]}", "http://127.0.0.1:${BACKEND_PORTS[1]}", "http://127.0.0.1:${BACKEND_PORTS[2]}"]
 }
 EOF
@@ -116,7 +115,9 @@ attack_args() {
 declare -A TARGET_PID UNWELL
 start_target() {
   case "$1" in
-    fulcrum) start_fulcrum "$RUN_DIR/fulcrum.json" "${PORT[fulcrum]}"; TARGET_PID[fulcrum]=$FULCRUM_PID ;;
+    fulcrum) start_fulcrum "$RUN_DIR/fulcrum.json" "${PORT[fulcrum]}"; TARGET_PID[fulcrum]=$FULCRUM_PID
+             # as in production: the attack meets a Fulcrum that has warmed up (readiness UP)
+             wait_200 fulcrum "$FULCRUM_PID" "http://127.0.0.1:$FULCRUM_ADMIN_PORT/health/ready" 90 ;;
     haproxy) start_haproxy "$RUN_DIR/haproxy.cfg" "${PORT[haproxy]}"; TARGET_PID[haproxy]=$HAPROXY_PID ;;
   esac
 }
@@ -272,7 +273,7 @@ mkdir -p "$(dirname "$DOC")"
   echo
   machine_facts
   echo "- backends: one nginx, three server blocks on 127.0.0.1:${BACKEND_PORTS[0]}-${BACKEND_PORTS[2]}: index.html ($(wc -c <"$RUN_DIR/www/index.html") bytes), big.bin (1 MiB), /upload (reads the whole body, then answers)"
-  echo "- Fulcrum config: its default limits (requestHeaderTimeout 10s, clientIdleTimeout 60s, requestTimeout 60s), \"warmUp\": \"0s\""
+  echo "- Fulcrum config: its defaults (requestHeaderTimeout 10s, clientIdleTimeout 60s, requestTimeout 60s, maxConnections and maxBufferedBytes from the limits of the host), attacked once its warm-up is over"
   echo "- HAProxy: nbthread $(nproc) (its default), maxconn 8000, balance leastconn, timeout connect 5s, client 60s, server 60s, http-request 10s, health checks on"
   echo "- each attack: ${CONNECTIONS} connections at ${RATE}/s for ${DURATION} s, against one proxy at a time (the other idles)"
   echo

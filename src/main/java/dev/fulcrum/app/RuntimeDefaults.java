@@ -21,7 +21,10 @@ final class RuntimeDefaults {
             "io.netty.recycler.chunkSize", "256",
             // io_uring's completion queue holds 4,096 events by default: with thousands of client connections an
             // event-loop turn completed more, and every overflow was logged as a warning. 16,384 take 256 KiB.
-            "io.netty.iouring.cqSize", "16384");
+            "io.netty.iouring.cqSize", "16384",
+            // A multishot accept goes on accepting after the listener stops reading: at maxConnections a flood was
+            // accepted whole, past the descriptor limit. One accept at a time stops where it is told to.
+            "io.netty.iouring.acceptMultiShotEnabled", "false");
 
     private RuntimeDefaults() {
     }

@@ -17,6 +17,7 @@ public record HostLimits(long descriptors, long directMemory) {
      * and pipes, the listeners, the admin port's clients, health probes, the config file.
      */
     static final int RESERVED_DESCRIPTORS = 128;
+    static final int DESCRIPTORS_PER_CLIENT = 3;
     /**
      * Only a share of direct memory is for responses waiting on clients: the same bytes were read from a backend
      * first, the encoders and the TLS engines allocate from it too, and a byte held back costs its pooled chunk.
@@ -33,9 +34,12 @@ public record HostLimits(long descriptors, long directMemory) {
         return new HostLimits(descriptors, PlatformDependent.maxDirectMemory());
     }
 
-    /** Room for one backend connection per client connection, and for everything else the process opens. */
+    /**
+     * Room for one backend connection per client connection, as many again for the idle ones the backend pools
+     * keep and the few accepted in the instant before accepting pauses, and everything else the process opens.
+     */
     int defaultMaxConnections() {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (descriptors - RESERVED_DESCRIPTORS) / 2));
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (descriptors - RESERVED_DESCRIPTORS) / DESCRIPTORS_PER_CLIENT));
     }
 
     long defaultMaxBufferedBytes() {

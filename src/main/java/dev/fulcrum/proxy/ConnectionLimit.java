@@ -12,7 +12,7 @@ import java.util.function.IntSupplier;
  * the listeners stop accepting, as HAProxy does at {@code maxconn}: new connections wait in the kernel's accept
  * backlog until one closes, instead of taking the descriptors that backend connections and probes need, and no
  * request in flight is failed for them. Accepting resumes as soon as a connection closes. The accept loop may take
- * a few more in the instant before it pauses; those are closed at once, before a byte of theirs is read.
+ * a few more in the instant before it pauses; those wait unread for a free slot (see ProxyVerticle).
  */
 public final class ConnectionLimit {
 
@@ -32,8 +32,8 @@ public final class ConnectionLimit {
     }
 
     /**
-     * Counts a connection the listener {@code listener} has just accepted; returns false if it is over the limit
-     * (it must be closed and not counted as closed).
+     * Counts a connection the listener {@code listener} has just accepted (or, with null, one waiting for a slot);
+     * returns false if it is over the limit, and then it is not counted.
      */
     boolean opened(Channel listener) {
         int now = open.incrementAndGet();

@@ -35,6 +35,13 @@ final class Connections {
         return !(connection instanceof ConnectionBase internal) || internal.channel().config().isAutoRead();
     }
 
+    /** Starts or stops reading {@code connection}: what its client sends meanwhile waits in the kernel. */
+    static void reading(HttpConnection connection, boolean read) {
+        if (connection instanceof ConnectionBase internal) {
+            internal.channel().config().setAutoRead(read);
+        }
+    }
+
     /** Bytes queued in Netty to go out on {@code connection}: handed over by Fulcrum, not yet taken by the kernel. */
     static long queuedBytes(HttpConnection connection) {
         if (connection instanceof ConnectionBase internal) {

@@ -11,12 +11,14 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.ProxyOptions;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +46,8 @@ public final class ProxyVerticle extends VerticleBase {
     private ResponseDeadlines deadlines;
     private HttpProxy proxy;
     private HttpServer server;
+    /** Connections accepted beyond {@code maxConnections}, unread until a slot frees; on this event loop only. */
+    private final ArrayDeque<HttpConnection> waiting = new ArrayDeque<>();
     /** The shutdowns of listeners replaced by a listenPort edit, until each completes. */
     private final List<Future<Void>> retiring = new ArrayList<>();
     /** Requests received since the start, answered or not; touched only on this verticle's event loop. */
@@ -168,20 +172,18 @@ public final class ProxyVerticle extends VerticleBase {
                 .setMaxInitialLineLength(limits.maxUriLength());
         HttpServer created = vertx.createHttpServer(options)
                 .connectionHandler(connection -> {
-                    if (!connectionLimit.opened(Connections.listener(connection))) {
-                        Connections.closeNow(connection);
-                        return;
-                    }
-                    connection.closeHandler(closed -> {
-                        connectionLimit.closed();
-                        timeouts.closed(connection);
-                    });
                     // A client that resets its connection or goes away mid-response is no news: its exchange ends on
                     // its own path. Without a handler Vert.x logs each one as SEVERE, with a stack trace.
                     connection.exceptionHandler(error -> { });
                     StrictFraming.install(connection, options);
-                    BackendThrottle.install(connection);
-                    timeouts.opened(connection);
+                    if (connectionLimit.opened(Connections.listener(connection))) {
+                        admit(connection);
+                    } else {
+                        // Accepted in the instant before accepting paused: it waits, unread, for a free slot.
+                        Connections.reading(connection, false);
+                        waiting.add(connection);
+                        connection.closeHandler(closed -> waiting.remove(connection));
+                    }
                 })
                 .requestHandler(request -> {
                     received++;
@@ -202,6 +204,27 @@ public final class ProxyVerticle extends VerticleBase {
                 });
         int port = address.port();
         return created.listen(port == 0 ? -1 : port, address.host());
+    }
+
+    /** A connection within {@code maxConnections}: served from now on, and counted out when it closes. */
+    private void admit(HttpConnection connection) {
+        connection.closeHandler(closed -> {
+            connectionLimit.closed();
+            timeouts.closed(connection);
+            admitWaiting();
+        });
+        BackendThrottle.install(connection);
+        timeouts.opened(connection);
+    }
+
+    /** A slot has freed on this event loop: the connection that has waited longest here takes it. */
+    private void admitWaiting() {
+        HttpConnection next = waiting.peek();
+        if (next != null && connectionLimit.opened(null)) {
+            waiting.poll();
+            admit(next);
+            Connections.reading(next, true);
+        }
     }
 
     private void routeWith(FulcrumConfig config) {

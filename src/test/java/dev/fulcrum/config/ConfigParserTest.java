@@ -159,9 +159,9 @@ class ConfigParserTest {
     void connectionAndBufferLimitsFollowTheHostByDefault() {
         ClientLimits limits = ConfigParser.parse("{\"servers\": [\"http://a:1\"]}",
                 new HostLimits(20_000, 256L * 1024 * 1024)).limits();
-        assertEquals((20_000 - 128) / 2, limits.maxConnections(), "a backend connection per client, and room to spare");
+        assertEquals((20_000 - 128) / 3, limits.maxConnections(), "a backend connection per client, and room to spare");
         assertEquals(64L * 1024 * 1024, limits.maxBufferedBytes(), "a quarter of direct memory");
-        assertEquals(64, ConfigParser.parse("{\"servers\": [\"http://a:1\"]}", new HostLimits(256, 1 << 30))
+        assertEquals(42, ConfigParser.parse("{\"servers\": [\"http://a:1\"]}", new HostLimits(256, 1 << 30))
                 .limits().maxConnections());
     }
 
