@@ -13,8 +13,9 @@
 #      difference over the number still open is the memory per idle connection. Then they close.
 #   3. wrk -t1 -c64 -dBUSY_DURATION s; RSS "busy" is the last sample taken while wrk still ran.
 # RSS is VmRSS from /proc (HAProxy: all its processes). Fulcrum runs the fat jar (built if missing or stale)
-# with scripts/java-options.sh's options, "warmUp": "0s" and a clientIdleTimeout of 10m so that nothing
-# closes the idle connections; HAProxy has its timeouts at 10m too, and maxconn above the connections.
+# with scripts/java-options.sh's options, "warmUp": "0s", a clientIdleTimeout of 10m so that nothing
+# closes the idle connections, and maxConnections above them (its default under 20,000 descriptors is 6,624);
+# HAProxy has its timeouts at 10m too, and maxconn above the connections.
 #
 # Env [defaults]: IDLE_CONNECTIONS [10000], BUSY_DURATION [30] s, SETTLE_S [5], TARGETS ["fulcrum haproxy"],
 # DOC [docs/memory.md] (the markdown report, overwritten), OUT_DIR [/tmp/fulcrum-memory].
@@ -88,6 +89,7 @@ cat >"$RUN_DIR/fulcrum.json" <<EOF
   "adminPort": "127.0.0.1:${FULCRUM_ADMIN_PORT}",
   "warmUp": "0s",
   "clientIdleTimeout": "10m",
+  "maxConnections": $((IDLE_CONNECTIONS + 1000)),
   "servers": ["http://127.0.0.1:${BACKEND_PORTS[0]}", "http://127.0.0.1:${BACKEND_PORTS[1]}", "http://127.0.0.1:${BACKEND_PORTS[2]}"]
 }
 EOF
@@ -177,7 +179,7 @@ mkdir -p "$(dirname "$DOC")"
   echo "file; every figure below comes from that one run."
   echo
   machine_facts
-  echo "- Fulcrum config: \"warmUp\": \"0s\", \"clientIdleTimeout\": \"10m\", otherwise its defaults"
+  echo "- Fulcrum config: \"warmUp\": \"0s\", \"clientIdleTimeout\": \"10m\", \"maxConnections\": $((IDLE_CONNECTIONS + 1000)), otherwise its defaults"
   echo "- HAProxy: nbthread $(nproc) (its default), maxconn $((IDLE_CONNECTIONS + 1000)), balance leastconn, timeout client and http-keep-alive 10m"
   echo "- backends: one nginx, three server blocks on 127.0.0.1:${BACKEND_PORTS[0]}-${BACKEND_PORTS[2]}, GET / answers a $(wc -c <"$RUN_DIR/www/index.html")-byte index.html"
   echo

@@ -36,7 +36,7 @@ final class Connections {
     }
 
     /** Starts or stops reading {@code connection}: what its client sends meanwhile waits in the kernel. */
-    static void reading(HttpConnection connection, boolean read) {
+    static void setReading(HttpConnection connection, boolean read) {
         if (connection instanceof ConnectionBase internal) {
             internal.channel().config().setAutoRead(read);
         }

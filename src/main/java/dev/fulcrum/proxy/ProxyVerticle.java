@@ -180,7 +180,7 @@ public final class ProxyVerticle extends VerticleBase {
                         admit(connection);
                     } else {
                         // Accepted in the instant before accepting paused: it waits, unread, for a free slot.
-                        Connections.reading(connection, false);
+                        Connections.setReading(connection, false);
                         waiting.add(connection);
                         connection.closeHandler(closed -> waiting.remove(connection));
                     }
@@ -223,7 +223,7 @@ public final class ProxyVerticle extends VerticleBase {
         if (next != null && connectionLimit.opened(null)) {
             waiting.poll();
             admit(next);
-            Connections.reading(next, true);
+            Connections.setReading(next, true);
         }
     }
 

@@ -55,7 +55,7 @@ final class ResponseWriter implements ProxyInterceptor {
         BackendThrottle throttle = fromBackend == null ? null
                 : BackendThrottle.follow(client.connection(), fromBackend);
         if (throttle != null) {
-            // The pipe notices a client gone only at its next write, which a throttled backend never makes.
+            // The pipe notices a client gone only at its next write, which a paused response never makes.
             out.closeHandler(closed -> {
                 if (!out.ended()) {
                     fromBackend.request().reset();
