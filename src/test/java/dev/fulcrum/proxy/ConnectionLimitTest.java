@@ -3,6 +3,7 @@ package dev.fulcrum.proxy;
 import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.OpenSockets;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -32,13 +33,11 @@ class ConnectionLimitTest {
 
     private static final int MAX = 10;
 
-    private final List<Socket> sockets = new ArrayList<>();
+    private final OpenSockets sockets = new OpenSockets();
 
     @AfterEach
     void closeSockets() throws IOException {
-        for (Socket socket : sockets) {
-            socket.close();
-        }
+        sockets.close();
     }
 
     @Test
@@ -47,13 +46,13 @@ class ConnectionLimitTest {
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend).put("maxConnections", MAX));
         List<Socket> admitted = new ArrayList<>();
         for (int i = 0; i < MAX; i++) {
-            Socket socket = connect(fulcrum.port());
+            Socket socket = sockets.connect(fulcrum.port());
             assertTrue(exchange(socket).startsWith("HTTP/1.1 200"));
             admitted.add(socket);
         }
         assertEquals(MAX, fulcrum.clientConnections());
 
-        Socket waiting = connect(fulcrum.port());
+        Socket waiting = sockets.connect(fulcrum.port());
         send(waiting);
         waiting.setSoTimeout(500);
         assertThrows(SocketTimeoutException.class, () -> waiting.getInputStream().read(),
@@ -69,13 +68,6 @@ class ConnectionLimitTest {
         Await.until("the closed connection is counted out", Duration.ofSeconds(2),
                 () -> fulcrum.clientConnections() == MAX);
         assertEquals(MAX + 1 + MAX, backend.requests());
-    }
-
-    private Socket connect(int port) throws IOException {
-        Socket socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(5_000);
-        sockets.add(socket);
-        return socket;
     }
 
     private static void send(Socket socket) throws IOException {

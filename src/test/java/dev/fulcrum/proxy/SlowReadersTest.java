@@ -1,10 +1,10 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.app.Fulcrum;
-import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.OpenSockets;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -16,12 +16,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,13 +37,11 @@ class SlowReadersTest {
     /** More than the kernel's socket buffers take on loopback (they grow to megabytes), so Fulcrum must hold some. */
     private static final long LARGE = 16L * MIB;
 
-    private final List<Socket> sockets = new ArrayList<>();
+    private final OpenSockets sockets = new OpenSockets();
 
     @AfterEach
     void closeSockets() throws IOException {
-        for (Socket socket : sockets) {
-            socket.close();
-        }
+        sockets.close();
     }
 
     @Test
@@ -129,11 +124,8 @@ class SlowReadersTest {
 
     /** A client that asks for {@code path} and never reads a byte of the answer, with a small receive buffer. */
     private Socket neverReads(int port, String path, String headers) throws IOException {
-        Socket socket = new Socket();
-        socket.setReceiveBufferSize(1024);
+        Socket socket = sockets.connect(port, 1024);
         socket.setSoTimeout(10_000);
-        socket.connect(new InetSocketAddress("127.0.0.1", port));
-        sockets.add(socket);
         socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: slow\r\n" + headers + "\r\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
         return socket;
