@@ -1,7 +1,9 @@
 package dev.fulcrum.app;
 
 import io.netty.channel.Channel;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
@@ -10,6 +12,7 @@ import io.vertx.core.transport.Transport;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -33,10 +36,13 @@ class BoundedReadsTest {
             HttpClientAgent client = vertx.httpClientBuilder()
                     .withConnectHandler(connection -> opened.complete(nextRead(connection))).build();
 
-            assertEquals("ok", client.request(HttpMethod.GET, port, "127.0.0.1", "/")
-                    .compose(request -> request.send()).compose(response -> response.body()).await().toString());
-            assertEquals(BoundedReads.INITIAL_READ, accepted.get());
-            assertEquals(BoundedReads.INITIAL_READ, opened.get());
+            // On a context: Vert.x 5.0.10's client pool, called from a plain thread, now and then loses a request.
+            Promise<Buffer> body = Promise.promise();
+            vertx.getOrCreateContext().runOnContext(v -> client.request(HttpMethod.GET, port, "127.0.0.1", "/")
+                    .compose(request -> request.send()).compose(response -> response.body()).onComplete(body));
+            assertEquals("ok", body.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString());
+            assertEquals(BoundedReads.INITIAL_READ, accepted.get(10, TimeUnit.SECONDS));
+            assertEquals(BoundedReads.INITIAL_READ, opened.get(10, TimeUnit.SECONDS));
         } finally {
             vertx.close().await();
         }
