@@ -18,9 +18,17 @@ final class OutOfMemoryExit extends Handler {
     private OutOfMemoryExit() {
     }
 
-    /** Watches every log record and every uncaught exception. */
+    /** Watches every log record, ahead of the console (whose trace would come first), and every uncaught exception. */
     static void install() {
-        Logger.getLogger("").addHandler(new OutOfMemoryExit());
+        Logger root = Logger.getLogger("");
+        Handler[] others = root.getHandlers();
+        for (Handler handler : others) {
+            root.removeHandler(handler);
+        }
+        root.addHandler(new OutOfMemoryExit());
+        for (Handler handler : others) {
+            root.addHandler(handler);
+        }
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((thread, error) -> {
             exitIfOutOfMemory(error);

@@ -165,6 +165,34 @@ class FatJarIT {
         assertTrue(log.contains("drained 1 request(s)"), log);
     }
 
+    /** Direct memory, which -XX:+ExitOnOutOfMemoryError does not watch, running out ends the process too, in one line. */
+    @Test
+    void directMemoryRunningOutEndsTheProcessWithOneLine(Vertx vertx, @TempDir Path dir) throws Exception {
+        io.vertx.core.buffer.Buffer large = Http.bytes(1024 * 1024, 5);
+        TestBackend backend = TestBackend.start(vertx, "large", req -> req.response().end(large));
+        int[] ports = Ports.free(2);
+        Path config = Files.writeString(dir.resolve("config.json"), """
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "warmUp": "0s", "servers": ["%s"]}
+                """.formatted(ports[0], ports[1], backend.url()));
+        Process fulcrum = launch(dir, List.of("-XX:MaxDirectMemorySize=3m"), "--config", config.toString());
+        Http http = new Http(vertx, ports[0]);
+        Await.until("the jar listens", Duration.ofSeconds(30), () -> !ReloadListenerTest.refuses(ports[0]));
+
+        for (int round = 0; round < 10 && fulcrum.isAlive(); round++) {
+            List<Future<Http.Reply>> concurrent = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                concurrent.add(http.get("/").otherwise(new Http.Reply(0, "")));
+            }
+            Future.join(concurrent).otherwiseEmpty().await();
+        }
+
+        assertTrue(fulcrum.waitFor(10, TimeUnit.SECONDS), "still running with 3 MiB of direct memory");
+        assertEquals(3, fulcrum.exitValue());
+        String stderr = stderr(dir);
+        assertTrue(stderr.contains("fulcrum: exiting: java.lang.OutOfMemoryError: Cannot reserve"), stderr);
+        assertFalse(stderr.contains("\tat "), stderr);
+    }
+
     @Test
     void configMistakeExitsWithCode2AndOneLine(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("config.json"), "{\"servers\": [\"http://localhost:8081\"], \"listenPrt\": \":80\"}");
