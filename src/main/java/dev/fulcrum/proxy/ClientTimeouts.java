@@ -63,7 +63,7 @@ final class ClientTimeouts {
     ClientTimeouts(Vertx vertx, Supplier<FulcrumConfig> config, ResponseBudget budget) {
         this.config = config;
         this.budget = budget;
-        this.held = budget.join();
+        this.held = budget.addLoop();
         this.sweeper = Sweeper.start(vertx, this::shortestTimeoutMillis, 4, MIN_SWEEP_MILLIS, MAX_SWEEP_MILLIS, this::sweep);
     }
 

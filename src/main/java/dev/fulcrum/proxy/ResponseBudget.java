@@ -20,8 +20,8 @@ public final class ResponseBudget {
         this.max = max;
     }
 
-    /** A loop's own counter of what it holds. */
-    AtomicLong join() {
+    /** A new event loop's own counter of what it holds. */
+    AtomicLong addLoop() {
         AtomicLong loop = new AtomicLong();
         held.add(loop);
         return loop;
