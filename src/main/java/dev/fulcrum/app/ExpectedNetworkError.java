@@ -1,5 +1,7 @@
 package dev.fulcrum.app;
 
+import dev.fulcrum.health.LocalResources;
+
 import java.io.IOException;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -22,8 +24,6 @@ record ExpectedNetworkError(boolean peerWentAway, String message) {
     private static final Pattern NATIVE_ERRNO = Pattern.compile("failed with error\\(-?(\\d{1,4})\\)");
     /** Linux numbers (io_uring and epoll exist nowhere else): ECONNRESET, EPIPE. */
     private static final Set<Integer> PEER_WENT_AWAY = Set.of(104, 32);
-    /** EMFILE, ENFILE, EADDRNOTAVAIL. */
-    private static final Set<Integer> OUT_OF_DESCRIPTORS_OR_PORTS = Set.of(24, 23, 99);
 
     /** The expected network error {@code thrown} is, or is caused by; null if it is none (a bug, say). */
     static ExpectedNetworkError in(Throwable thrown) {
@@ -48,8 +48,7 @@ record ExpectedNetworkError(boolean peerWentAway, String message) {
         if (lower.contains("connection reset") || lower.contains("broken pipe") || PEER_WENT_AWAY.contains(number)) {
             return new ExpectedNetworkError(true, line);
         }
-        if (lower.contains("too many open files") || lower.contains("cannot assign requested address")
-                || OUT_OF_DESCRIPTORS_OR_PORTS.contains(number)) {
+        if (LocalResources.says(line)) {
             return new ExpectedNetworkError(false, line);
         }
         return null;

@@ -1,5 +1,6 @@
 package dev.fulcrum.health;
 
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -15,8 +16,8 @@ public final class LocalResources {
      * error(-24): Too many open files}). Read from the message: Netty's own exception class needs its native
      * library loaded even to be constructed, which on Java NIO it never is.
      */
-    private static final String[] EXHAUSTED = {"Too many open files", "Too many open files in system",
-            "Cannot assign requested address", "error(-24)", "error(-23)", "error(-99)"};
+    private static final String[] EXHAUSTED = {"too many open files", "cannot assign requested address",
+            "error(-24)", "error(-23)", "error(-99)"};
 
     private LocalResources() {
     }
@@ -24,16 +25,22 @@ public final class LocalResources {
     /** What ran out, if that is why {@code error} (or one of its causes) happened. */
     public static Optional<String> exhausted(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-            String message = cause.getMessage();
-            if (message != null) {
-                for (String words : EXHAUSTED) {
-                    if (message.contains(words)) {
-                        return Optional.of(describe(error));
-                    }
-                }
+            if (cause.getMessage() != null && says(cause.getMessage())) {
+                return Optional.of(describe(error));
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether {@code message} is the kernel saying that descriptors or local ports ran out. */
+    public static boolean says(String message) {
+        String lower = message.toLowerCase(Locale.ROOT);
+        for (String words : EXHAUSTED) {
+            if (lower.contains(words)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** In the innermost cause's words: wrappers only repeat them after their own class names. */
@@ -43,7 +50,8 @@ public final class LocalResources {
             innermost = innermost.getCause();
         }
         String message = String.valueOf(innermost.getMessage());
-        return message.contains("Cannot assign requested address") || message.contains("error(-99)")
+        String lower = message.toLowerCase(Locale.ROOT);
+        return lower.contains("cannot assign requested address") || lower.contains("error(-99)")
                 ? "no local port left to connect from (" + message + ")"
                 : "out of file descriptors (" + message + ")";
     }
