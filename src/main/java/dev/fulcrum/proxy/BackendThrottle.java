@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -25,6 +26,8 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
     static final int LOW_WATER_MARK = 16 * 1024;
     static final int HIGH_WATER_MARK = 32 * 1024;
     private static final String NAME = "fulcrum-backend-throttle";
+    /** Found by every response on its connection: an attribute read, not a walk along the pipeline. */
+    private static final AttributeKey<BackendThrottle> OF_CLIENT = AttributeKey.valueOf(NAME);
     private static final int BACKEND_RECEIVE_BUFFER = 64 * 1024;
 
     private HttpClientResponse response;
@@ -34,7 +37,9 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
         if (client instanceof ConnectionBase base) {
             Channel channel = base.channel();
             channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(LOW_WATER_MARK, HIGH_WATER_MARK));
-            channel.pipeline().addFirst(NAME, new BackendThrottle());
+            BackendThrottle throttle = new BackendThrottle();
+            channel.attr(OF_CLIENT).set(throttle);
+            channel.pipeline().addFirst(NAME, throttle);
         }
     }
 
@@ -56,7 +61,7 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
      */
     static BackendThrottle follow(HttpConnection client, HttpClientResponse response) {
         BackendThrottle throttle = client instanceof ConnectionBase base
-                ? (BackendThrottle) base.channel().pipeline().get(NAME) : null;
+                ? base.channel().attr(OF_CLIENT).get() : null;
         if (throttle == null) {
             return null;
         }
