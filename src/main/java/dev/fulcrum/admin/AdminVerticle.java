@@ -6,18 +6,22 @@ import dev.fulcrum.balancer.HealthState;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.config.ReloadStatus;
+import dev.fulcrum.metrics.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
 import java.util.function.BooleanSupplier;
@@ -39,6 +43,7 @@ public final class AdminVerticle extends VerticleBase {
 
     private final FulcrumConfig config;
     private final BackendRegistry registry;
+    private final Metrics metrics;
     private final Supplier<ReloadStatus> reloadStatus;
     private final BooleanSupplier shuttingDown;
     private final BooleanSupplier warmingUp;
@@ -50,11 +55,12 @@ public final class AdminVerticle extends VerticleBase {
     private HttpServer server;
 
     /** {@code eventLoopsAnswered} completes once every proxy event loop has run a task queued on it now. */
-    public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Supplier<ReloadStatus> reloadStatus,
+    public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Metrics metrics, Supplier<ReloadStatus> reloadStatus,
                          BooleanSupplier shuttingDown, BooleanSupplier warmingUp,
                          Supplier<Future<?>> eventLoopsAnswered) {
         this.config = config;
         this.registry = registry;
+        this.metrics = metrics;
         this.reloadStatus = reloadStatus;
         this.shuttingDown = shuttingDown;
         this.warmingUp = warmingUp;
@@ -93,6 +99,7 @@ public final class AdminVerticle extends VerticleBase {
         router.head("/health/live").handler(liveness);
         router.get("/health/ready").handler(readiness);
         router.head("/health/ready").handler(readiness);
+        router.get("/metrics").handler(this::scrape);
         return listen(config.admin());
     }
 
@@ -126,6 +133,19 @@ public final class AdminVerticle extends VerticleBase {
 
     public int actualPort() {
         return server.actualPort();
+    }
+
+    /** Rendered on the admin Vert.x's worker: a scrape of many backends takes milliseconds. */
+    private void scrape(RoutingContext request) {
+        String accept = request.request().getHeader(HttpHeaders.ACCEPT);
+        own.executeBlocking(() -> metrics.scrape(accept)).onComplete(scraped -> {
+            if (scraped.succeeded()) {
+                request.response().putHeader(HttpHeaders.CONTENT_TYPE, scraped.result().contentType())
+                        .end(Buffer.buffer(scraped.result().body()));
+            } else {
+                request.fail(scraped.cause());
+            }
+        });
     }
 
     private Status backendsStatus() {

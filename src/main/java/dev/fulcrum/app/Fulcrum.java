@@ -10,6 +10,7 @@ import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.config.ReloadStatus;
 import dev.fulcrum.health.HealthCheckVerticle;
+import dev.fulcrum.metrics.Metrics;
 import dev.fulcrum.proxy.ConnectionLimit;
 import dev.fulcrum.proxy.Drained;
 import dev.fulcrum.proxy.ProxyVerticle;
@@ -43,6 +44,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private final BackendRegistry backends;
     private final ConnectionLimit connectionLimit;
     private final ResponseBudget responseBudget;
+    private final Metrics metrics;
     private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     private final List<String> deployments = new ArrayList<>();
     private final AtomicReference<ReloadStatus> status = new AtomicReference<>(ReloadStatus.initial());
@@ -59,8 +61,9 @@ public final class Fulcrum implements ConfigWatcher.Target {
         this.config = config;
         this.healthLog = healthLog;
         this.warmingUp = warmingUp;
-        this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN);
         this.connectionLimit = new ConnectionLimit(() -> this.config.limits().maxConnections());
+        this.metrics = Metrics.prometheus(version(), status::get, connectionLimit::open);
+        this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN, metrics);
         this.responseBudget = new ResponseBudget(() -> this.config.limits().maxBufferedBytes());
     }
 
@@ -82,7 +85,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     }
 
     private Future<Fulcrum> start(int proxyInstances) {
-        admin = new AdminVerticle(config, backends, status::get, shuttingDown::get, () -> warmingUp,
+        admin = new AdminVerticle(config, backends, metrics, status::get, shuttingDown::get, () -> warmingUp,
                 // A proxy has settled once its event loop has run a task queued now: it answers.
                 () -> Future.all(proxies.stream().map(ProxyVerticle::settled).toList()));
         Future<Void> adminDeployed = deploy(vertx.deployVerticle(admin))
@@ -108,7 +111,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private Future<Void> deployProxies(int instances) {
         FulcrumConfig first = config;
         Future<String> deployed = vertx.deployVerticle(() -> {
-            ProxyVerticle proxy = new ProxyVerticle(first, backends, connectionLimit, responseBudget);
+            ProxyVerticle proxy = new ProxyVerticle(first, backends, connectionLimit, responseBudget, metrics);
             proxies.add(proxy);
             return proxy;
         }, new DeploymentOptions().setInstances(instances));
@@ -155,6 +158,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
         }
         if (next.equals(previous)) {
             status.updateAndGet(ReloadStatus::unchanged);
+            metrics.reloadApplied();
             return Future.succeededFuture();
         }
         return moveListeners(previous, next).compose(v -> {
@@ -168,6 +172,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
         }).map(v -> {
             ReloadStatus applied = status.updateAndGet(ReloadStatus::applied);
             config = next;
+            metrics.reloadApplied();
             RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
                     + ConfigChanges.describe(previous, next));
             return null;
@@ -177,6 +182,13 @@ public final class Fulcrum implements ConfigWatcher.Target {
     @Override
     public void refused(String reason) {
         status.updateAndGet(current -> current.refused(reason));
+        metrics.reloadRefused();
+    }
+
+    /** The jar's version (its manifest's), or "dev" when run from classes. */
+    private static String version() {
+        String version = Fulcrum.class.getPackage().getImplementationVersion();
+        return version == null ? "dev" : version;
     }
 
     private Future<Void> moveListeners(FulcrumConfig previous, FulcrumConfig next) {
@@ -246,6 +258,10 @@ public final class Fulcrum implements ConfigWatcher.Target {
         return responseBudget.held();
     }
 
+    public Metrics metrics() {
+        return metrics;
+    }
+
     public ReloadStatus status() {
         return status.get();
     }
@@ -302,6 +318,6 @@ public final class Fulcrum implements ConfigWatcher.Target {
             stopped = stopped.eventually(() -> vertx.undeploy(id));
         }
         deployments.clear();
-        return stopped;
+        return stopped.andThen(done -> metrics.close());
     }
 }

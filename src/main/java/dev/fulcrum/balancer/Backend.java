@@ -1,6 +1,8 @@
 package dev.fulcrum.balancer;
 
 import dev.fulcrum.config.ServerSpec;
+import dev.fulcrum.metrics.BackendMeters;
+import dev.fulcrum.metrics.Metrics;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,12 +29,19 @@ public final class Backend {
     private volatile HealthState health;
     private volatile String lastFailure;
     private volatile int weight;
+    private final BackendMeters meters;
 
+    /** A backend whose traffic is counted nowhere: for selection tests and benchmarks. */
     public Backend(ServerSpec spec, HealthState initialHealth) {
+        this(spec, initialHealth, Metrics.nowhere());
+    }
+
+    public Backend(ServerSpec spec, HealthState initialHealth, Metrics metrics) {
         this.spec = spec;
         this.address = SocketAddress.inetSocketAddress(spec.port(), spec.host());
         this.health = initialHealth;
         this.weight = spec.weight();
+        this.meters = metrics.backend(spec.url(), this::inFlight, () -> health == HealthState.HEALTHY);
     }
 
     public String url() {
@@ -55,6 +64,11 @@ public final class Backend {
 
     void weight(int weight) {
         this.weight = weight;
+    }
+
+    /** What its responses, retries, ejections and probes are counted in. */
+    public BackendMeters meters() {
+        return meters;
     }
 
     public SocketAddress address() {

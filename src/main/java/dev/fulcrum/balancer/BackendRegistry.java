@@ -1,10 +1,12 @@
 package dev.fulcrum.balancer;
 
 import dev.fulcrum.config.ServerSpec;
+import dev.fulcrum.metrics.Metrics;
 
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -16,8 +18,11 @@ public final class BackendRegistry {
 
     private final AtomicReference<List<Backend>> backends = new AtomicReference<>(List.of());
 
-    public BackendRegistry(List<ServerSpec> servers, HealthState initialHealth) {
-        backends.set(servers.stream().map(spec -> new Backend(spec, initialHealth)).toList());
+    private final Metrics metrics;
+
+    public BackendRegistry(List<ServerSpec> servers, HealthState initialHealth, Metrics metrics) {
+        this.metrics = metrics;
+        backends.set(servers.stream().map(spec -> new Backend(spec, initialHealth, metrics)).toList());
     }
 
     /**
@@ -30,11 +35,13 @@ public final class BackendRegistry {
         backends.set(servers.stream().map(spec -> {
             Backend backend = known.get(spec.url());
             if (backend == null) {
-                return new Backend(spec, HealthState.UNKNOWN);
+                return new Backend(spec, HealthState.UNKNOWN, metrics);
             }
             backend.weight(spec.weight());
             return backend;
         }).toList());
+        Set<String> kept = servers.stream().map(ServerSpec::url).collect(Collectors.toSet());
+        known.keySet().stream().filter(url -> !kept.contains(url)).forEach(metrics::retire);
     }
 
     public List<Backend> all() {

@@ -200,6 +200,7 @@ public final class HealthCheckVerticle extends VerticleBase {
         if (failure != null) {
             backend.lastFailure(failure);
         }
+        backend.meters().checked(failure == null);
         HealthCheckSettings check = config.healthCheck();
         HealthState changed = tracker.probed(failure == null, check.healthyThreshold(), check.unhealthyThreshold());
         if (changed != null) {
@@ -212,6 +213,7 @@ public final class HealthCheckVerticle extends VerticleBase {
             HealthTracker tracker = trackers.get(backend);
             backend.lastFailure(failure.reason());
             if (tracker != null && tracker.ejected() != null) {
+                backend.meters().ejected();
                 announce(backend, HealthState.UNHEALTHY, failure.reason());
             }
         });

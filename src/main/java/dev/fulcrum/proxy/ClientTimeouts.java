@@ -86,12 +86,15 @@ final class ClientTimeouts {
         client.current = request;
         client.forwarded = false;
         client.bytesMoved = -1;
-        request.response().endHandler(ended -> {
-            if (--client.activeRequests == 0) {
-                client.current = null;
-                client.deadlineNanos = System.nanoTime() + config.get().limits().clientIdleTimeout().toNanos();
-            }
-        });
+    }
+
+    /** Call when the response to {@code request} is over: a connection with none open is idle from now on. */
+    void requestEnded(HttpServerRequest request) {
+        Client client = clients.get(request.connection());
+        if (client != null && --client.activeRequests == 0) {
+            client.current = null;
+            client.deadlineNanos = System.nanoTime() + config.get().limits().clientIdleTimeout().toNanos();
+        }
     }
 
     /** {@code request} is open on a backend now: an upload that stops from here on may be the client's doing. */

@@ -36,12 +36,15 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private final EventBus bus;
     private final Supplier<Routing> routing;
     private final Exchanges exchanges;
+    private final ResponseRecords records;
 
-    OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing, Exchanges exchanges) {
+    OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing, Exchanges exchanges,
+                       ResponseRecords records) {
         this.origin = origin;
         this.bus = bus;
         this.routing = routing;
         this.exchanges = exchanges;
+        this.records = records;
     }
 
     @Override
@@ -74,6 +77,9 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private Future<ProxyResponse> answered(ProxyContext ctx, Exchange exchange, ProxyResponse response) {
         exchange.answered();
         Backend backend = exchange.backend();
+        if (backend != null) {
+            records.answeredBy(ctx.request().proxiedRequest(), backend);
+        }
         if (isInterim(ctx, response)) {
             // Vert.x takes a 1xx other than 100 and 103 for the final response, so the real one would arrive on
             // a connection it thinks idle. That connection is closed; the client hears why.
@@ -120,6 +126,9 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         exchange.answered();
         BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
         Backend backend = exchange.backend();
+        if (backend != null) {
+            records.answeredBy(ctx.request().proxiedRequest(), backend);
+        }
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         // A retry on the backend that failed the first attempt counts once: one client request, one failure.
         if (backend != null && !clientGone && !exchange.failedBefore(backend)) {
@@ -130,6 +139,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         boolean nothingSent = !exchange.opened();
         if (backend != null && !clientGone && !exchange.retried() && safeToRetry(ctx, failure, nothingSent)) {
             exchange.release();
+            backend.meters().retried();
             exchange.retryAfter(backend, failure == BackendFailure.BROKEN && !nothingSent);
             return origin.create(ctx, exchange)
                     .compose(request -> ctx.request().send(request))

@@ -7,6 +7,7 @@ import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.health.HealthEvent;
+import dev.fulcrum.metrics.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -14,6 +15,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.ProxyOptions;
 
@@ -39,10 +41,12 @@ public final class ProxyVerticle extends VerticleBase {
     private final BackendRegistry registry;
     private final ConnectionLimit connectionLimit;
     private final ResponseBudget responseBudget;
+    private final Metrics metrics;
     private Routing routing;
     private final Exchanges exchanges = new Exchanges();
     private BackendClients clients;
     private ClientTimeouts timeouts;
+    private ResponseRecords records;
     private ResponseDeadlines deadlines;
     private HttpProxy proxy;
     private HttpServer server;
@@ -53,10 +57,11 @@ public final class ProxyVerticle extends VerticleBase {
     /** Requests received since the start, answered or not; touched only on this verticle's event loop. */
     private long received;
 
-    /** {@code connectionLimit} and {@code responseBudget} are shared by every proxy verticle. */
+    /** {@code connectionLimit}, {@code responseBudget} and {@code metrics} are shared by every proxy verticle. */
     public ProxyVerticle(FulcrumConfig config, BackendRegistry registry, ConnectionLimit connectionLimit,
-                         ResponseBudget responseBudget) {
+                         ResponseBudget responseBudget, Metrics metrics) {
         this.registry = registry;
+        this.metrics = metrics;
         this.connectionLimit = connectionLimit;
         this.responseBudget = responseBudget;
         this.routing = new Routing(config, registry.healthy(), Algorithms.create(config.algorithm()));
@@ -66,6 +71,7 @@ public final class ProxyVerticle extends VerticleBase {
     public Future<?> start() {
         clients = new BackendClients(vertx, routing.config());
         timeouts = new ClientTimeouts(vertx, () -> routing.config(), responseBudget);
+        records = new ResponseRecords(metrics.none(), timeouts);
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> routeWith(routing.config()));
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 
@@ -81,7 +87,7 @@ public final class ProxyVerticle extends VerticleBase {
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
-                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges), true);
+                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
 
@@ -197,10 +203,16 @@ public final class ProxyVerticle extends VerticleBase {
                         Connections.closeNow(request.connection());
                         return;
                     }
+                    records.arrived(request);
+                    timeouts.requestArrived(request);
                     if (RequestFraming.admit(request)) {
-                        timeouts.requestArrived(request);
                         proxy.handle(request);
                     }
+                })
+                .invalidRequestHandler(request -> {
+                    // Vert.x's own 400, 414 and 431, for what its decoder could not read: counted like any other.
+                    records.arrived(request);
+                    HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(request);
                 });
         int port = address.port();
         return created.listen(port == 0 ? -1 : port, address.host());

@@ -1,0 +1,171 @@
+package dev.fulcrum.metrics;
+
+import dev.fulcrum.config.ReloadStatus;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Fulcrum's registry and the meters that are not a backend's: config reloads, client connections, the build, and
+ * Micrometer's JVM and process binders. A backend's meters are created here by URL and live as long as that URL
+ * is configured; once a removed backend has drained, its series go at the next scrape, so that dashboards show
+ * only what serves.
+ */
+public final class Metrics implements AutoCloseable {
+
+    /** The {@code backend} of the responses Fulcrum gives itself: no healthy backend, a bad request, no route. */
+    public static final String NO_BACKEND = "none";
+    public static final String OPENMETRICS = "application/openmetrics-text";
+
+    private final MeterRegistry registry;
+    private final PrometheusMeterRegistry prometheus;
+    private final Map<String, BackendMeters> backends = new ConcurrentHashMap<>();
+    /** Removed from the config, kept until their last request is answered. */
+    private final Map<String, BackendMeters> retiring = new ConcurrentHashMap<>();
+    private final BackendMeters none;
+    private final Counter reloadsApplied;
+    private final Counter reloadsRefused;
+    private final JvmGcMetrics gc;
+    private volatile boolean lastReloadSucceeded = true;
+
+    private Metrics(MeterRegistry registry, PrometheusMeterRegistry prometheus) {
+        this.registry = registry;
+        this.prometheus = prometheus;
+        this.none = new BackendMeters(registry, NO_BACKEND, null, null);
+        this.reloadsApplied = reloads("applied");
+        this.reloadsRefused = reloads("refused");
+        this.gc = prometheus == null ? null : new JvmGcMetrics();
+    }
+
+    /**
+     * The registry a running Fulcrum exposes on {@code /metrics}; {@code reloadStatus}, {@code clientConnections}
+     * are read at each scrape.
+     */
+    public static Metrics prometheus(String version, Supplier<ReloadStatus> reloadStatus, IntSupplier clientConnections) {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Metrics metrics = new Metrics(prometheus, prometheus);
+        Gauge.builder("fulcrum.build.info", () -> 1).tag("version", version)
+                .description("Always 1; the version is in its label").register(prometheus);
+        Gauge.builder("fulcrum.client.connections", clientConnections::getAsInt)
+                .description("Client connections open now, on every listener").register(prometheus);
+        Gauge.builder("fulcrum.config.generation", () -> reloadStatus.get().generation())
+                .description("The serving config's generation: 1 for the file Fulcrum started with, +1 per applied edit")
+                .register(prometheus);
+        Gauge.builder("fulcrum.config.last.reload.successful", metrics, m -> m.lastReloadSucceeded ? 1 : 0)
+                .description("1 if the last edit of the config was applied (or none was made), 0 if it was refused")
+                .register(prometheus);
+        Gauge.builder("fulcrum.config.last.reload.success.timestamp", () -> reloadStatus.get().appliedAt().toEpochMilli() / 1e3)
+                .baseUnit("seconds").description("When the serving config was applied (Unix time)").register(prometheus);
+        new ClassLoaderMetrics().bindTo(prometheus);
+        new JvmMemoryMetrics().bindTo(prometheus);
+        metrics.gc.bindTo(prometheus);
+        new JvmThreadMetrics().bindTo(prometheus);
+        new ProcessorMetrics().bindTo(prometheus);
+        new UptimeMetrics().bindTo(prometheus);
+        new FileDescriptorMetrics().bindTo(prometheus);
+        return metrics;
+    }
+
+    /** Meters that count into nothing, for backends made outside a running Fulcrum (selection tests, benchmarks). */
+    public static Metrics nowhere() {
+        return new Metrics(new CompositeMeterRegistry(), null);
+    }
+
+    private Counter reloads(String result) {
+        return Counter.builder("fulcrum.config.reloads").tag("result", result)
+                .description("Edits of the config file (or SIGHUP) by outcome").register(registry);
+    }
+
+    /** The meters of the backend at {@code url}; the same ones again for a URL that is configured again. */
+    public BackendMeters backend(String url, IntSupplier inFlight, BooleanSupplier up) {
+        BackendMeters returning = retiring.remove(url);
+        if (returning != null) {
+            backends.put(url, returning);
+        }
+        BackendMeters meters = backends.computeIfAbsent(url, key -> new BackendMeters(registry, key, inFlight, up));
+        meters.rebind(inFlight, up);
+        return meters;
+    }
+
+    /** {@code url} is no longer configured: its series go once its last request is answered. */
+    public void retire(String url) {
+        BackendMeters meters = backends.remove(url);
+        if (meters != null) {
+            retiring.put(url, meters);
+        }
+    }
+
+    /** The meters of the responses no backend answered. */
+    public BackendMeters none() {
+        return none;
+    }
+
+    public void reloadApplied() {
+        lastReloadSucceeded = true;
+        reloadsApplied.increment();
+    }
+
+    public void reloadRefused() {
+        lastReloadSucceeded = false;
+        reloadsRefused.increment();
+    }
+
+    /**
+     * The exposition, in OpenMetrics 1.0 when {@code accept} asks for it, else Prometheus text 0.0.4: returns the
+     * content type and the body. Blocks for as long as the registry takes to render: call it off the event loops.
+     */
+    public Scrape scrape(String accept) {
+        removeDrained();
+        String type = accept != null && accept.contains(OPENMETRICS)
+                ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                : "text/plain; version=0.0.4; charset=utf-8";
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+        try {
+            prometheus.scrape(out, type);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Scrape(type, out.toByteArray());
+    }
+
+    public record Scrape(String contentType, byte[] body) {
+    }
+
+    private void removeDrained() {
+        retiring.forEach((url, meters) -> {
+            if (meters.inFlight() == 0 && retiring.remove(url, meters)) {
+                meters.retired();
+                registry.getMeters().stream()
+                        .filter(meter -> url.equals(meter.getId().getTag("backend")))
+                        .forEach(registry::remove);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        if (gc != null) {
+            gc.close();
+        }
+        registry.close();
+    }
+}
