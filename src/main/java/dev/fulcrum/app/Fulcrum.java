@@ -1,5 +1,6 @@
 package dev.fulcrum.app;
 
+import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.admin.AdminVerticle;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
@@ -45,6 +46,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private final ConnectionLimit connectionLimit;
     private final ResponseBudget responseBudget;
     private final Metrics metrics;
+    private final AccessLogs accessLogs;
     private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     private final List<String> deployments = new ArrayList<>();
     private final AtomicReference<ReloadStatus> status = new AtomicReference<>(ReloadStatus.initial());
@@ -64,6 +66,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
         this.connectionLimit = new ConnectionLimit(() -> this.config.limits().maxConnections());
         this.metrics = Metrics.prometheus(version(), status::get, connectionLimit::open);
         this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN, metrics);
+        this.accessLogs = new AccessLogs(config.accessLog(), metrics::accessLogLineDropped);
         this.responseBudget = new ResponseBudget(() -> this.config.limits().maxBufferedBytes());
     }
 
@@ -111,7 +114,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private Future<Void> deployProxies(int instances) {
         FulcrumConfig first = config;
         Future<String> deployed = vertx.deployVerticle(() -> {
-            ProxyVerticle proxy = new ProxyVerticle(first, backends, connectionLimit, responseBudget, metrics);
+            ProxyVerticle proxy = new ProxyVerticle(first, backends, connectionLimit, responseBudget, metrics, accessLogs);
             proxies.add(proxy);
             return proxy;
         }, new DeploymentOptions().setInstances(instances));
@@ -125,6 +128,11 @@ public final class Fulcrum implements ConfigWatcher.Target {
     public Future<Void> watch(Path file, String loadedText) {
         watcher = new ConfigWatcher(file, loadedText, config.configScanPeriod(), this);
         return deploy(vertx.deployVerticle(watcher));
+    }
+
+    /** Reopens the access log file (SIGUSR1, after logrotate has moved it). */
+    public void reopenAccessLog() {
+        accessLogs.reopen();
     }
 
     /** Re-reads the watched file now (SIGHUP). */
@@ -162,6 +170,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
             return Future.succeededFuture();
         }
         return moveListeners(previous, next).compose(v -> {
+            accessLogs.use(next.accessLog());
             backends.update(next.servers());
             return ConfigEvents.probeNewServers(vertx.eventBus(), next);
         }).compose(v -> {
@@ -318,6 +327,9 @@ public final class Fulcrum implements ConfigWatcher.Target {
             stopped = stopped.eventually(() -> vertx.undeploy(id));
         }
         deployments.clear();
-        return stopped.andThen(done -> metrics.close());
+        return stopped.andThen(done -> {
+            accessLogs.close();
+            metrics.close();
+        });
     }
 }

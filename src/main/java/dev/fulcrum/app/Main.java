@@ -149,8 +149,8 @@ public final class Main {
 
     /**
      * Installed before anything listens, so that no signal ever meets the JVM's defaults (which would end the
-     * process on SIGHUP). SIGHUP re-reads the config; SIGTERM or SIGINT drains and exits 0, and a second one
-     * exits at once.
+     * process on SIGHUP). SIGHUP re-reads the config; SIGUSR1 reopens the access log (after logrotate); SIGTERM or
+     * SIGINT drains and exits 0, and a second one exits at once.
      */
     private static void handleSignals(Vertx vertx, AtomicReference<Fulcrum> running, Path configPath) {
         Logger log = Logger.getLogger("fulcrum");
@@ -159,6 +159,13 @@ public final class Main {
             if (fulcrum != null) {
                 log.info("SIGHUP: re-reading " + configPath);
                 fulcrum.rescan();
+            }
+        });
+        Signal.handle(new Signal("USR1"), signal -> {
+            Fulcrum fulcrum = running.get();
+            if (fulcrum != null) {
+                log.info("SIGUSR1: reopening the access log");
+                fulcrum.reopenAccessLog();
             }
         });
         AtomicBoolean stopping = new AtomicBoolean();
