@@ -74,7 +74,7 @@ public final class Main {
         // Starting waits for the first probe of every backend, which may take up to the probe timeout.
         long startSeconds = 30 + config.healthCheck().timeout().toSeconds();
         try {
-            fulcrum = Fulcrum.start(vertx, config, eventLoops, !config.warmUp().isZero())
+            fulcrum = Fulcrum.start(vertx, config, configText, eventLoops, !config.warmUp().isZero())
                     .toCompletionStage().toCompletableFuture().get(startSeconds, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -85,7 +85,7 @@ public final class Main {
             return;
         }
         running.set(fulcrum);
-        fulcrum.watch(configPath, configText);
+        fulcrum.watch(configPath);
         log.info(() -> "listening on " + config.listen().host() + ":" + fulcrum.port()
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
                 + config.algorithm() + " over " + config.servers().size() + " backend(s): "
