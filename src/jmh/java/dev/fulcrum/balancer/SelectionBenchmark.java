@@ -1,6 +1,9 @@
 package dev.fulcrum.balancer;
 
+import dev.fulcrum.config.ConfigParser;
 import dev.fulcrum.config.ServerSpec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -49,7 +52,8 @@ public class SelectionBenchmark {
             }
             return backend;
         }).toList();
-        balancer = Algorithms.create(algorithm);
+        balancer = Algorithms.create(ConfigParser.parse(new JsonObject().put("algorithm", algorithm)
+                .put("servers", new JsonArray().add("http://127.0.0.1:1")).encode()));
     }
 
     @Benchmark

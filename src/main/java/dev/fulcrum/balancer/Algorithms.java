@@ -1,5 +1,7 @@
 package dev.fulcrum.balancer;
 
+import dev.fulcrum.config.FulcrumConfig;
+
 import java.util.SplittableRandom;
 
 /** The selection policies by their config name ({@code "algorithm"}). */
@@ -8,12 +10,18 @@ public final class Algorithms {
     private Algorithms() {
     }
 
-    /** A new instance for one event loop; names are validated by the config parser. */
-    public static LoadBalancer create(String name) {
-        return switch (name) {
+    /** A new instance for one event loop, as {@code config} says; names are validated by the config parser. */
+    public static LoadBalancer create(FulcrumConfig config) {
+        return switch (config.algorithm()) {
             case "least-busy" -> new LeastBusy(new SplittableRandom());
             case "round-robin" -> new RoundRobin();
-            default -> throw new IllegalArgumentException("unknown algorithm " + name);
+            default -> throw new IllegalArgumentException("unknown algorithm " + config.algorithm());
         };
+    }
+
+    /** Whether a policy made for {@code previous} serves {@code next} as it is, keeping its state (a rotation, a table). */
+    public static boolean unchanged(FulcrumConfig previous, FulcrumConfig next) {
+        return previous.algorithm().equals(next.algorithm()) && previous.hash().equals(next.hash())
+                && previous.slowStart().equals(next.slowStart());
     }
 }

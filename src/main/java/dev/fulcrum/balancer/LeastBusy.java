@@ -23,7 +23,7 @@ public final class LeastBusy implements LoadBalancer {
     }
 
     @Override
-    public Backend pick(List<Backend> candidates) {
+    public Backend pick(List<Backend> candidates, RequestView request) {
         int size = candidates.size();
         if (size == 0) {
             return null;

@@ -21,7 +21,7 @@ public final class RoundRobin implements LoadBalancer {
     private int cursor;
 
     @Override
-    public Backend pick(List<Backend> candidates) {
+    public Backend pick(List<Backend> candidates, RequestView request) {
         int size = candidates.size();
         if (size == 0) {
             return null;

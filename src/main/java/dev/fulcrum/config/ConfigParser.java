@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -105,8 +106,16 @@ public final class ConfigParser {
                 root.duration("warmUp", Duration.ofSeconds(30)),
                 accessLog(root),
                 requestIdHeader(root),
+                hash(root),
+                stickyCookie(root),
+                root.duration("slowStart", Duration.ZERO),
+                trustedProxies(root),
                 servers(root));
         root.rejectUnknown();
+        if (config.hash().tableSize() < config.servers().size()) {
+            throw new ConfigException("maglevTableSize: " + config.hash().tableSize() + " is smaller than the "
+                    + config.servers().size() + " servers; give a prime of at least 100 times their number");
+        }
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
             throw new ConfigException("adminPort: " + config.admin() + " must differ from listenPort " + config.listen()
                     + " (the admin endpoints never share the proxy's port, so backend paths are never shadowed)");
@@ -115,7 +124,12 @@ public final class ConfigParser {
     }
 
     /** The selection policies by their config name; see {@code dev.fulcrum.balancer.Algorithms}. */
-    public static final List<String> ALGORITHMS = List.of("least-busy", "round-robin");
+    public static final List<String> ALGORITHMS = List.of("least-busy", "round-robin", "least-time", "maglev",
+            "ip-hash", "uri-hash");
+    /** The policies that hash a key of the request onto a Maglev table; ip-hash and uri-hash are maglev with a fixed key. */
+    public static final List<String> HASHING = List.of("maglev", "ip-hash", "uri-hash");
+    /** Envoy's bound: a table of 5,000,011 entries takes 20 MB and tenths of a second to fill. */
+    static final int MAX_TABLE_SIZE = 5_000_011;
 
     private static String algorithm(JsonFields root) {
         String name = root.string("algorithm", "least-busy");
@@ -135,6 +149,91 @@ public final class ConfigParser {
             default -> throw new ConfigException("forwardedHeaders: " + Values.quote(mode)
                     + " is not one of x-forwarded, forwarded, both, none");
         };
+    }
+
+    private static HashSettings hash(JsonFields root) {
+        String algorithm = root.string("algorithm", "least-busy");
+        if (!HASHING.contains(algorithm)) {
+            for (String field : List.of("hashKey", "maglevTableSize", "hashBalanceFactor")) {
+                if (root.has(field)) {
+                    throw new ConfigException(field + ": only the hashing algorithms (" + String.join(", ", HASHING)
+                            + ") use it, not " + Values.quote(algorithm));
+                }
+            }
+            return HashSettings.DEFAULT;
+        }
+        HashKey key = switch (algorithm) {
+            case "ip-hash" -> fixedKey(root, algorithm, HashKey.CLIENT_IP);
+            case "uri-hash" -> fixedKey(root, algorithm, HashKey.URI);
+            default -> root.parsed("hashKey", root.string("hashKey", "client-ip"), HashKey::parse);
+        };
+        int tableSize = root.integer("maglevTableSize", HashSettings.DEFAULT_TABLE_SIZE, 3, MAX_TABLE_SIZE);
+        if (!BigInteger.valueOf(tableSize).isProbablePrime(64)) {
+            throw new ConfigException("maglevTableSize: " + tableSize + " is not a prime (Maglev needs one, so that every"
+                    + " backend's permutation visits every entry); " + BigInteger.valueOf(tableSize).nextProbablePrime()
+                    + " is the next");
+        }
+        int balanceFactor = root.integer("hashBalanceFactor", 0, 100, 10_000);
+        return new HashSettings(key, tableSize, balanceFactor);
+    }
+
+    private static HashKey fixedKey(JsonFields root, String algorithm, HashKey key) {
+        if (root.has("hashKey")) {
+            throw new ConfigException("hashKey: " + algorithm + " always hashes " + key + "; use \"maglev\" to choose the key");
+        }
+        return key;
+    }
+
+    private static StickyCookie stickyCookie(JsonFields root) {
+        if (!root.has("stickyCookie")) {
+            return null;
+        }
+        JsonFields cookie = root.object("stickyCookie");
+        String name = cookie.string("name", null);
+        Duration maxAge = cookie.has("maxAge") ? cookie.positiveDuration("maxAge", null) : null;
+        boolean secure = cookie.bool("secure", false);
+        boolean httpOnly = cookie.bool("httpOnly", true);
+        String sameSite = cookie.string("sameSite", "Lax");
+        cookie.rejectUnknown();
+        if (name == null) {
+            throw new ConfigException(cookie.path("name") + ": missing; the cookie needs a name, e.g. \"fulcrum\"");
+        }
+        if (name.isEmpty() || name.length() > MAX_HEADER_NAME || !name.chars().allMatch(ConfigParser::isTokenChar)) {
+            throw new ConfigException(cookie.path("name") + ": " + Values.quote(name) + " is not a cookie name (letters,"
+                    + " digits and !#$%&'*+-.^_`|~)");
+        }
+        String site = switch (sameSite.toLowerCase(Locale.ROOT)) {
+            case "lax" -> "Lax";
+            case "strict" -> "Strict";
+            case "none" -> "None";
+            default -> throw new ConfigException(cookie.path("sameSite") + ": " + Values.quote(sameSite)
+                    + " is not one of Lax, Strict, None");
+        };
+        if (site.equals("None") && !secure) {
+            throw new ConfigException(cookie.path("sameSite") + ": \"None\" needs " + cookie.path("secure")
+                    + " true (browsers refuse a SameSite=None cookie that is not Secure)");
+        }
+        return new StickyCookie(name, maxAge, secure, httpOnly, site);
+    }
+
+    private static List<Cidr> trustedProxies(JsonFields root) {
+        JsonArray list = root.array("trustedProxies");
+        if (list == null) {
+            return List.of();
+        }
+        List<Cidr> blocks = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            String field = "trustedProxies[" + i + "]";
+            if (!(list.getValue(i) instanceof String text)) {
+                throw new ConfigException(field + ": " + Values.quote(list.getValue(i)) + " must be a string such as \"10.0.0.0/8\"");
+            }
+            try {
+                blocks.add(Cidr.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(field + ": " + Values.quote(text) + " " + e.getMessage());
+            }
+        }
+        return blocks;
     }
 
     /** Off unless given; the file must be writable now, so that a typo is refused rather than found at the first request. */

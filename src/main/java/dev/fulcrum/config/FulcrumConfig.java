@@ -4,8 +4,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One validated, immutable configuration snapshot ({@code accessLog} is null when there is none, and
- * {@code requestIdHeader} empty when request IDs are off). Only {@link ConfigParser} builds it; a reload builds a
+ * One validated, immutable configuration snapshot ({@code accessLog} and {@code stickyCookie} are null when there is
+ * none, and {@code requestIdHeader} empty when request IDs are off; {@code hash} is used by the hashing algorithms
+ * only). Only {@link ConfigParser} builds it; a reload builds a
  * whole new one and swaps the reference.
  */
 public record FulcrumConfig(
@@ -28,6 +29,10 @@ public record FulcrumConfig(
         Duration warmUp,
         AccessLogSettings accessLog,
         String requestIdHeader,
+        HashSettings hash,
+        StickyCookie stickyCookie,
+        Duration slowStart,
+        List<Cidr> trustedProxies,
         List<ServerSpec> servers) {
 
     /** Which forwarding headers the backends see. */
@@ -49,6 +54,7 @@ public record FulcrumConfig(
     }
 
     public FulcrumConfig {
+        trustedProxies = List.copyOf(trustedProxies);
         servers = List.copyOf(servers);
     }
 }

@@ -40,14 +40,14 @@ final class BackendOrigin implements OriginRequestProvider {
     /** A retry's request: the exchange is at hand. */
     Future<HttpClientRequest> create(ProxyContext ctx, Exchange exchange) {
         Routing now = routing.get();
-        Backend backend = now.balancer().pick(exchange.candidates(now.healthy()));
+        HttpServerRequest client = ctx.request().proxiedRequest();
+        Backend backend = now.balancer().pick(exchange.candidates(now.healthy()), exchange.view(client, now.config()));
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());
         }
         exchange.take(backend);
         ctx.request().setURI(backendTarget(ctx, backend));
         boolean preserveHost = now.config().preserveHost();
-        HttpServerRequest client = ctx.request().proxiedRequest();
         // A retry after a broken connection takes a new one: the pooled ones may have been closed by the backend
         // just like the one that failed (a keep-alive timeout), and a request on one of them was never seen.
         return clients.request(backend, exchange.connectionBroke()).map(request -> {

@@ -1,7 +1,9 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.config.FulcrumConfig;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.httpproxy.ProxyContext;
 
 import java.util.List;
@@ -24,6 +26,8 @@ final class Exchange {
     private boolean timedOut;
     /** Where the outcome is noted for metrics and the access log; null only if the request bypassed the records. */
     private final ResponseRecords.Open record;
+    private long sentNanos;
+    private BalancedRequest view;
 
     private Exchange(ResponseRecords.Open record) {
         this.record = record;
@@ -78,16 +82,28 @@ final class Exchange {
 
     /** An attempt is about to be sent: the backend's time counts from here. */
     void sending() {
-        if (record != null) {
-            record.sending();
-        }
+        sentNanos = System.nanoTime();
     }
 
-    /** The current attempt's backend (if one was chosen) answered or failed it: the response is counted as its. */
-    void answeredBy(Backend answering) {
-        if (answering != null && record != null) {
-            record.answeredBy(answering);
+    /**
+     * The current attempt's backend answered or failed it: the response is counted as its. Returns how long after
+     * the attempt was sent.
+     */
+    long answeredBy(Backend answering) {
+        long nanos = System.nanoTime() - sentNanos;
+        if (record != null) {
+            record.answeredBy(answering, nanos);
         }
+        return nanos;
+    }
+
+    /** What the policy may know of this request, made at the first pick and kept for a retry. */
+    BalancedRequest view(HttpServerRequest client, FulcrumConfig config) {
+        if (view == null) {
+            view = new BalancedRequest(client, config.hash().key(), config.trustedProxies());
+        }
+        view.attempt(failedBackend == null ? 0 : 1);
+        return view;
     }
 
     /** Gives the in-flight slot back; safe to call on every outcome, as only the first call counts. */

@@ -1,6 +1,7 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.balancer.Outcome;
 import dev.fulcrum.health.PassiveFailure;
 import dev.fulcrum.health.LocalResources;
 import dev.fulcrum.health.TlsFailure;
@@ -78,7 +79,11 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private Future<ProxyResponse> answered(ProxyContext ctx, Exchange exchange, ProxyResponse response) {
         exchange.answered();
         Backend backend = exchange.backend();
-        exchange.answeredBy(backend);
+        if (backend != null) {
+            long nanos = exchange.answeredBy(backend);
+            routing.get().balancer().completed(backend, nanos,
+                    response.getStatusCode() >= 500 ? Outcome.SERVER_ERROR : Outcome.ANSWERED);
+        }
         if (isInterim(ctx, response)) {
             // Vert.x takes a 1xx other than 100 and 103 for the final response, so the real one would arrive on
             // a connection it thinks idle. That connection is closed; the client hears why.
@@ -125,8 +130,14 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         exchange.answered();
         BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
         Backend backend = exchange.backend();
-        exchange.answeredBy(backend);
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
+        if (backend != null) {
+            long nanos = exchange.answeredBy(backend);
+            if (!clientGone) {
+                // A client that left says nothing of the backend's speed.
+                routing.get().balancer().completed(backend, nanos, Outcome.FAILED);
+            }
+        }
         // A retry on the backend that failed the first attempt counts once: one client request, one failure.
         if (backend != null && !clientGone && !exchange.failedBefore(backend)) {
             countAgainst(backend, failure, TlsFailure.describe(error, backend.spec().host())

@@ -67,7 +67,7 @@ public final class ProxyVerticle extends VerticleBase {
         this.accessLogs = accessLogs;
         this.connectionLimit = connectionLimit;
         this.responseBudget = responseBudget;
-        this.routing = new Routing(config, registry.healthy(), Algorithms.create(config.algorithm()));
+        this.routing = new Routing(config, registry.healthy(), Algorithms.create(config));
     }
 
     @Override
@@ -243,9 +243,8 @@ public final class ProxyVerticle extends VerticleBase {
     }
 
     private void routeWith(FulcrumConfig config) {
-        boolean sameAlgorithm = config.algorithm().equals(routing.config().algorithm());
-        routing = new Routing(config, registry.healthy(),
-                sameAlgorithm ? routing.balancer() : Algorithms.create(config.algorithm()));
+        routing = new Routing(config, registry.healthy(), Algorithms.unchanged(routing.config(), config)
+                ? routing.balancer() : Algorithms.create(config));
         clients.reconfigure(config, registry.all());
     }
 

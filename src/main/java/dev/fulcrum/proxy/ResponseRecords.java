@@ -4,13 +4,14 @@ import dev.fulcrum.accesslog.AccessLog;
 import dev.fulcrum.accesslog.AccessLogEntry;
 import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.balancer.Backend;
+import dev.fulcrum.config.Cidr;
 import dev.fulcrum.metrics.BackendMeters;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.net.SocketAddress;
 
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -64,14 +65,14 @@ final class ResponseRecords {
         record.meters.responded(status, nanos);
         AccessLog log = accessLogs.current();
         if (log != null) {
-            log.log(entry(request, record, status, nanos));
+            log.log(entry(request, record, status, nanos, routing.get().config().trustedProxies()));
         }
     }
 
-    private static AccessLogEntry entry(HttpServerRequest request, Open record, int status, long nanos) {
-        SocketAddress client = request.remoteAddress();
+    private static AccessLogEntry entry(HttpServerRequest request, Open record, int status, long nanos,
+                                        List<Cidr> trustedProxies) {
         return new AccessLogEntry(System.currentTimeMillis() - nanos / 1_000_000, record.id,
-                client == null ? "-" : client.hostAddress(), request.method().name(), request.uri(),
+                ClientAddress.of(request, trustedProxies), request.method().name(), request.uri(),
                 request.version() == null ? "HTTP/1.1" : protocol(request), status, request.response().bytesWritten(),
                 nanos, record.backend == null ? null : record.backend.url(), record.backendNanos,
                 request.headers().get(HttpHeaders.USER_AGENT), request.headers().get(HttpHeaders.REFERER));
@@ -92,7 +93,6 @@ final class ResponseRecords {
         private final String id;
         private BackendMeters meters;
         private Backend backend;
-        private long sentNanos;
         private long backendNanos = -1;
 
         private Open(long arrivedNanos, String id, BackendMeters meters) {
@@ -101,16 +101,11 @@ final class ResponseRecords {
             this.meters = meters;
         }
 
-        /** An attempt is about to go to a backend. */
-        void sending() {
-            sentNanos = System.nanoTime();
-        }
-
-        /** {@code answering} answered (its response's head is in), or failed the attempt: the response is its. */
-        void answeredBy(Backend answering) {
+        /** {@code answering} answered (its response's head is in) or failed the attempt, {@code nanos} after it was sent. */
+        void answeredBy(Backend answering, long nanos) {
             backend = answering;
             meters = answering.meters();
-            backendNanos = System.nanoTime() - sentNanos;
+            backendNanos = nanos;
         }
     }
 }
