@@ -9,6 +9,7 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.httpproxy.OriginRequestProvider;
 import io.vertx.httpproxy.ProxyContext;
 
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -24,9 +25,12 @@ final class BackendOrigin implements OriginRequestProvider {
     private final BackendClients clients;
     private final ResponseDeadlines deadlines;
     private final ClientTimeouts timeouts;
+    private final StickySessions sticky;
 
-    BackendOrigin(Supplier<Routing> routing, BackendClients clients, ResponseDeadlines deadlines, ClientTimeouts timeouts) {
+    BackendOrigin(Supplier<Routing> routing, BackendClients clients, ResponseDeadlines deadlines, ClientTimeouts timeouts,
+                  StickySessions sticky) {
         this.routing = routing;
+        this.sticky = sticky;
         this.clients = clients;
         this.deadlines = deadlines;
         this.timeouts = timeouts;
@@ -41,7 +45,11 @@ final class BackendOrigin implements OriginRequestProvider {
     Future<HttpClientRequest> create(ProxyContext ctx, Exchange exchange) {
         Routing now = routing.get();
         HttpServerRequest client = ctx.request().proxiedRequest();
-        Backend backend = now.balancer().pick(exchange.candidates(now.healthy()), exchange.view(client, now.config()));
+        List<Backend> candidates = exchange.candidates(now.healthy());
+        Backend backend = exchange.retried() ? null : sticky.preferred(ctx, candidates);
+        if (backend == null) {
+            backend = now.balancer().pick(candidates, exchange.view(client, now.config()));
+        }
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());
         }

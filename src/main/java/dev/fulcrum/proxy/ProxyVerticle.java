@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
  * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
  * on the way out): response writer, WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers,
- * outcome (selection, retry, accounting).
+ * sticky sessions, outcome (selection, retry, accounting).
  */
 public final class ProxyVerticle extends VerticleBase {
 
@@ -80,7 +80,8 @@ public final class ProxyVerticle extends VerticleBase {
         Supplier<Routing> current = () -> routing;
         records = new ResponseRecords(metrics.none(), timeouts, accessLogs, current);
         deadlines = new ResponseDeadlines(vertx, () -> routing.config().requestTimeout());
-        BackendOrigin origin = new BackendOrigin(current, clients, deadlines, timeouts);
+        StickySessions sticky = new StickySessions(current);
+        BackendOrigin origin = new BackendOrigin(current, clients, deadlines, timeouts, sticky);
         HttpDate date = new HttpDate();
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
@@ -90,6 +91,7 @@ public final class ProxyVerticle extends VerticleBase {
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
+                .addInterceptor(sticky, false)
                 .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
