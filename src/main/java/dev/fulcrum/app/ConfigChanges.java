@@ -2,6 +2,7 @@ package dev.fulcrum.app;
 
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
+import dev.fulcrum.config.HashKey;
 import dev.fulcrum.config.ServerSpec;
 
 import java.lang.reflect.RecordComponent;
@@ -25,15 +26,19 @@ final class ConfigChanges {
         return String.join(", ", changes);
     }
 
+    /** Snapshot fields that the file spells otherwise: the hashing settings are top-level fields there. */
+    private static final Map<String, String> FILE_NAMES = Map.of("hash.key", "hashKey", "hash.tableSize", "maglevTableSize",
+            "hash.balanceFactor", "hashBalanceFactor");
+
     private static void compare(String prefix, Record previous, Record next, List<String> changes) {
         for (RecordComponent field : previous.getClass().getRecordComponents()) {
             Object before = read(field, previous);
             Object after = read(field, next);
-            String name = prefix + field.getName();
+            String name = FILE_NAMES.getOrDefault(prefix + field.getName(), prefix + field.getName());
             if (Objects.equals(before, after)) {
                 continue;
             }
-            if (before instanceof Record nestedBefore && after != null) {
+            if (before instanceof Record nestedBefore && after != null && !(before instanceof HashKey)) {
                 compare(name + ".", nestedBefore, (Record) after, changes);
             } else if (name.equals("servers")) {
                 changes.add("servers " + serverChanges(((FulcrumConfig) previous).servers(), ((FulcrumConfig) next).servers()));
@@ -48,6 +53,14 @@ final class ConfigChanges {
     private static String show(Object value) {
         if (value == null) {
             return "(none)";
+        }
+        if (value instanceof Record record) {
+            // An object that appears or goes: its fields, as the file would have them.
+            List<String> fields = new ArrayList<>();
+            for (RecordComponent field : record.getClass().getRecordComponents()) {
+                fields.add(field.getName() + ": " + show(read(field, record)));
+            }
+            return "{" + String.join(", ", fields) + "}";
         }
         return value instanceof Duration duration ? GoDuration.format(duration) : String.valueOf(value);
     }

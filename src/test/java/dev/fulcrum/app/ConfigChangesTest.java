@@ -29,4 +29,15 @@ class ConfigChangesTest {
     void aWarmUpEditSaysItCountsAtTheNextStart() {
         assertEquals("warmUp 30s -> 5s (used at the next start)", ConfigChanges.describe(parse(""), parse(", \"warmUp\": \"5s\"")));
     }
+
+    /** The catalogue's fields in the file's own names; an object that appears is shown with its fields. */
+    @Test
+    void hashingAndStickyEditsUseTheFilesNames() {
+        FulcrumConfig before = parse(", \"algorithm\": \"maglev\"");
+        FulcrumConfig after = parse(", \"algorithm\": \"maglev\", \"hashKey\": \"header:X-User\", \"maglevTableSize\": 101,"
+                + " \"stickyCookie\": {\"name\": \"srv\", \"maxAge\": \"1h\"}");
+
+        assertEquals("hashKey client-ip -> header:x-user, maglevTableSize 65537 -> 101, stickyCookie (none) -> {name: srv,"
+                + " maxAge: 1h, secure: false, httpOnly: true, sameSite: Lax}", ConfigChanges.describe(before, after));
+    }
 }
