@@ -38,8 +38,8 @@ final class ConfigChanges {
             if (Objects.equals(before, after)) {
                 continue;
             }
-            if (before instanceof Record nestedBefore && after != null && !(before instanceof HashKey)) {
-                compare(name + ".", nestedBefore, (Record) after, changes);
+            if (isGroup(before) && after != null) {
+                compare(name + ".", (Record) before, (Record) after, changes);
             } else if (name.equals("servers")) {
                 changes.add("servers " + serverChanges(((FulcrumConfig) previous).servers(), ((FulcrumConfig) next).servers()));
             } else if (name.equals("warmUp")) {
@@ -54,7 +54,8 @@ final class ConfigChanges {
         if (value == null) {
             return "(none)";
         }
-        if (value instanceof Record record) {
+        if (isGroup(value)) {
+            Record record = (Record) value;
             // An object that appears or goes: its fields, as the file would have them.
             List<String> fields = new ArrayList<>();
             for (RecordComponent field : record.getClass().getRecordComponents()) {
@@ -74,6 +75,11 @@ final class ConfigChanges {
         after.stream().filter(s -> old.containsKey(s.url()) && old.get(s.url()).weight() != s.weight())
                 .forEach(s -> parts.add(s.url() + " weight " + old.get(s.url()).weight() + " -> " + s.weight()));
         return parts.isEmpty() ? "reordered" : String.join(" ", parts);
+    }
+
+    /** A group of fields (healthCheck, stickyCookie); a HashKey is one value, spelled as in the file. */
+    private static boolean isGroup(Object value) {
+        return value instanceof Record && !(value instanceof HashKey);
     }
 
     private static Object read(RecordComponent field, Record config) {
