@@ -1,7 +1,10 @@
 package dev.fulcrum.config;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One validated, immutable configuration snapshot ({@code accessLog} and {@code stickyCookie} are null when there is
@@ -33,7 +36,8 @@ public record FulcrumConfig(
         StickyCookie stickyCookie,
         Duration slowStart,
         List<Cidr> trustedProxies,
-        List<ServerSpec> servers) {
+        List<ServerSpec> servers,
+        Map<String, PoolSettings> pools) {
 
     /** Which forwarding headers the backends see. */
     public enum ForwardedHeaders {
@@ -56,5 +60,11 @@ public record FulcrumConfig(
     public FulcrumConfig {
         trustedProxies = List.copyOf(trustedProxies);
         servers = List.copyOf(servers);
+        pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+    }
+
+    /** The pool {@code name}, or null if there is none. */
+    public PoolSettings pool(String name) {
+        return pools.get(name);
     }
 }

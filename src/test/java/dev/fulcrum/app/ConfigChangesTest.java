@@ -40,4 +40,16 @@ class ConfigChangesTest {
         assertEquals("hashKey client-ip -> header:x-user, maglevTableSize 65537 -> 101, stickyCookie (none) -> {name: srv,"
                 + " maxAge: 1h, secure: false, httpOnly: true, sameSite: Lax}", ConfigChanges.describe(before, after));
     }
+
+    @Test
+    void poolsAddedRemovedAndChangedAreNamed() {
+        FulcrumConfig before = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "pools": {"api": {"servers": ["http://api:1"]}, "old": {"servers": ["http://o:1"]}}}""");
+        FulcrumConfig after = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "pools": {"api": {"servers": ["http://api:1", "http://api:2"], "algorithm": "maglev"},
+                 "static": {"servers": ["http://s:1"]}}}""");
+
+        assertEquals("pools +static -old, pools.api.algorithm least-busy -> maglev, pools.api.servers +http://api:2",
+                ConfigChanges.describe(before, after));
+    }
 }
