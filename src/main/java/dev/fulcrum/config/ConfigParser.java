@@ -93,6 +93,7 @@ public final class ConfigParser {
         Duration scanPeriod = root.positiveDuration("configScanPeriod", Duration.ofSeconds(1));
         boolean pooled = root.has("pools");
         PoolSettings top = PoolParser.parse(root, PoolSettings.DEFAULT, PoolParser.BUILT_IN, !pooled);
+        Map<String, PoolSettings> pools = pools(root, top);
         FulcrumConfig config = new FulcrumConfig(
                 listen,
                 admin,
@@ -118,7 +119,8 @@ public final class ConfigParser {
                 top.slowStart(),
                 trustedProxies(root),
                 top.servers(),
-                pools(root, top));
+                pools,
+                RoutesParser.parse(root, pools));
         root.rejectUnknown();
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
             throw new ConfigException("adminPort: " + config.admin() + " must differ from listenPort " + config.listen()

@@ -1,5 +1,7 @@
 package dev.fulcrum.config;
 
+import dev.fulcrum.routing.Route;
+
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -37,7 +39,8 @@ public record FulcrumConfig(
         Duration slowStart,
         List<Cidr> trustedProxies,
         List<ServerSpec> servers,
-        Map<String, PoolSettings> pools) {
+        Map<String, PoolSettings> pools,
+        List<Route<RouteAction>> routes) {
 
     /** Which forwarding headers the backends see. */
     public enum ForwardedHeaders {
@@ -61,6 +64,7 @@ public record FulcrumConfig(
         trustedProxies = List.copyOf(trustedProxies);
         servers = List.copyOf(servers);
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        routes = List.copyOf(routes);
     }
 
     /** The pool {@code name}, or null if there is none. */
