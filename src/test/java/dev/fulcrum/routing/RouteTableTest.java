@@ -134,6 +134,15 @@ class RouteTableTest {
     }
 
     @Test
+    void keysWithTheSameHashStayApart() {
+        assertEquals("/Aa".hashCode(), "/BB".hashCode());
+        RouteTable<Integer> table = table(prefix("/Aa"), prefix("/BB"), EVERY_REQUEST);
+        assertEquals(0, table.match(new FakeRequest("a", "GET", "/Aa/x")).action());
+        assertEquals(1, table.match(new FakeRequest("a", "GET", "/BB")).action());
+        assertEquals(2, table.match(new FakeRequest("a", "GET", "/Ab")).action());
+    }
+
+    @Test
     void asksOnlyForWhatSomeCandidateRouteNeeds() {
         FakeRequest request = new FakeRequest("api.example.com", "GET", "/x").headers("X-Canary=1").query("v=1");
         table(EVERY_REQUEST).match(request);
