@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * The cost of finding a request's route, by table size. Tables are laid out as configs are: routes grouped by
  * host with several prefixes each (a canary header on one, methods on another, an exact health path), a wildcard
  * host, a few host-less prefixes, a catch-all last. Requests go to every host and prefix, to paths no prefix
- * takes and to hosts no route names. Each request's host and path are fresh strings decoded from bytes, as a server's
- * are, so their hashes are computed each time; {@link #buildRequestOnly} measures that part alone.
+ * takes and to hosts no route names. Each request's host and path are fresh strings decoded from bytes, as a
+ * server's are, so nothing about them is cached; {@link #buildRequestOnly} measures that part alone.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
