@@ -71,7 +71,7 @@ public record RouteMatch(String host, String pathPrefix, String path, Set<String
         return Methods.invalid(method);
     }
 
-    /** As the config spells it, {@code {"host": "api.example.com", "headers": {"x-debug": true}}}: for logs and status. */
+    /** As the config spells it, {@code {"host": "a.example.com", "headers": {"x-debug": true}}}: logs, status. */
     @Override
     public String toString() {
         StringJoiner fields = new StringJoiner(", ", "{", "}");
