@@ -4,24 +4,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The routes a request for one host (or one group of hosts) may take, in table order, filed by path.
  *
- * <p>Every prefix and exact path of these routes is a key. A request's path is looked up at its segment
- * boundaries, longest first ({@code /api/v1/x}, then {@code /api/v1}, {@code /api}, the root), and the first key
- * found is the deepest one the path lies under. That key's list was merged at compile time: the routes under
- * whose prefix the key lies, the routes with the key as exact path, and the routes with no path condition, in
- * table order. Every route whose prefix the path is under has its prefix among the keys the path passes, so it is
- * in the list of the deepest one: no route that could match is missed, and the first in the list that meets the
- * remaining conditions is the first in the table.
+ * <p>Every prefix and exact path of these routes is a key. A request's path is looked up at each of its segment
+ * boundaries (the root, {@code /api}, {@code /api/v1}, {@code /api/v1/x}), and the last key found is the deepest
+ * one the path lies under. That key's list was merged at compile time: the routes under whose prefix the key lies,
+ * the routes with the key as exact path, and the routes with no path condition, in table order. Every route whose
+ * prefix the path is under has its prefix among the keys the path passes, so it is in the list of the deepest one:
+ * no route that could match is missed, and the first in the list that meets the remaining conditions is the first
+ * in the table. A path under no key takes the routes with no path condition.
  */
 final class HostRoutes<A> {
 
-    private final Map<String, List<Candidate<A>>> byPathKey;
-    /** Which key lengths exist, so a boundary with no key of its length costs no lookup and no substring. */
-    private final boolean[] pathKeyLengths;
+    private final KeyTable<List<Candidate<A>>> byPathKey;
     private final List<Candidate<A>> withoutPathCondition;
 
     HostRoutes(List<Candidate<A>> candidates) {
@@ -32,8 +29,7 @@ final class HostRoutes<A> {
                 lists.put(key, candidatesFor(key, candidates));
             }
         }
-        this.byPathKey = Map.copyOf(lists);
-        this.pathKeyLengths = lengthsOf(byPathKey.keySet());
+        this.byPathKey = KeyTable.ofPaths(lists);
         this.withoutPathCondition = candidates.stream().filter(candidate -> !candidate.hasPathCondition()).toList();
     }
 
@@ -41,7 +37,7 @@ final class HostRoutes<A> {
     Route<A> first(RequestFacts request) {
         List<Candidate<A>> candidates = withoutPathCondition;
         String path = null;
-        if (pathKeyLengths.length > 0) {
+        if (byPathKey.lengthBound() > 0) {
             path = request.path();
             if (path != null) {
                 candidates = candidatesFor(path);
@@ -56,23 +52,23 @@ final class HostRoutes<A> {
         return null;
     }
 
+    /** The list of the deepest key the path lies under; one pass, no further than the longest key. */
     private List<Candidate<A>> candidatesFor(String path) {
-        for (int boundary = path.length(); boundary >= 0; boundary = path.lastIndexOf('/', boundary - 1)) {
-            if (boundary < pathKeyLengths.length && pathKeyLengths[boundary]) {
-                List<Candidate<A>> found = byPathKey.get(path.substring(0, boundary));
+        List<Candidate<A>> deepest = withoutPathCondition;
+        int end = Math.min(path.length(), byPathKey.lengthBound() - 1);
+        int hash = 0; // of path[0, boundary), as String.hashCode and so KeyTable.hash compute it
+        for (int boundary = 0; boundary <= end; boundary++) {
+            if (byPathKey.hasKeyOfLength(boundary) && (boundary == path.length() || path.charAt(boundary) == '/')) {
+                List<Candidate<A>> found = byPathKey.get(path, 0, boundary, hash);
                 if (found != null) {
-                    return found;
+                    deepest = found;
                 }
             }
+            if (boundary < path.length()) {
+                hash = 31 * hash + path.charAt(boundary);
+            }
         }
-        return withoutPathCondition;
-    }
-
-    /** {@code lengths[n]} is true when some key is n characters long; as long as the longest key, plus one. */
-    static boolean[] lengthsOf(Set<String> keys) {
-        boolean[] lengths = new boolean[keys.stream().mapToInt(String::length).max().orElse(-1) + 1];
-        keys.forEach(key -> lengths[key.length()] = true);
-        return lengths;
+        return deepest;
     }
 
     /** The routes a path whose deepest key is {@code key} may take: see the class comment. */

@@ -1,6 +1,5 @@
 package dev.fulcrum.routing;
 
-import java.util.Locale;
 import java.util.Optional;
 
 /** Host names as routes compare them: a request's host reduced to its key, wildcards, and the accepted syntax. */
@@ -13,16 +12,13 @@ final class Hosts {
     }
 
     /**
-     * The key a request's host is looked up by: lower case, without a port and without the trailing dot of an
-     * absolute name ({@code example.com.} is {@code example.com}); null when the request names no host. The
-     * caller should pass the host without its port already; this strips it anyway, as a Host header carries one.
+     * How much of a request's host names it: without a port and without the trailing dot of an absolute name
+     * ({@code example.com.} is {@code example.com}); 0 when nothing is left. The caller should pass the host without
+     * its port already; this strips it anyway, as a Host header carries one.
      */
-    static String ofRequest(String host) {
-        if (host == null || host.isEmpty()) {
-            return null;
-        }
+    static int bareLength(String host) {
         int end = host.length();
-        if (host.charAt(0) == '[') {
+        if (host.startsWith("[")) {
             int close = host.indexOf(']');
             if (close > 0) {
                 end = close + 1;
@@ -34,14 +30,7 @@ final class Hosts {
                 end = colon;
             }
         }
-        if (end > 0 && host.charAt(end - 1) == '.') {
-            end--;
-        }
-        if (end == 0) {
-            return null;
-        }
-        // toLowerCase returns the same string when nothing changes: the usual lower-case host costs no copy.
-        return (end == host.length() ? host : host.substring(0, end)).toLowerCase(Locale.ROOT);
+        return end > 0 && host.charAt(end - 1) == '.' ? end - 1 : end;
     }
 
     static boolean isWildcard(String routeHost) {

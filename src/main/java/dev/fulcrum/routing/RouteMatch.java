@@ -5,6 +5,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * The conditions a request must meet to take a route; every one is optional (null or empty: no condition) and
@@ -66,6 +69,43 @@ public record RouteMatch(String host, String pathPrefix, String path, Set<String
     /** Why a name in {@code methods} would never match a request, or empty when it could. */
     public static Optional<String> invalidMethod(String method) {
         return Methods.invalid(method);
+    }
+
+    /** As the config spells it, {@code {"host": "a.example.com", "headers": {"x-debug": true}}}: logs, status. */
+    @Override
+    public String toString() {
+        StringJoiner fields = new StringJoiner(", ", "{", "}");
+        if (host != null) {
+            fields.add("\"host\": " + quoted(host));
+        }
+        if (pathPrefix != null) {
+            fields.add("\"pathPrefix\": " + quoted(pathPrefix));
+        }
+        if (path != null) {
+            fields.add("\"path\": " + quoted(path));
+        }
+        if (!methods.isEmpty()) {
+            fields.add("\"methods\": " + methods.stream().sorted().map(RouteMatch::quoted)
+                    .collect(Collectors.joining(", ", "[", "]")));
+        }
+        if (!headers.isEmpty()) {
+            fields.add("\"headers\": " + object(headers));
+        }
+        if (!query.isEmpty()) {
+            fields.add("\"query\": " + object(query));
+        }
+        return fields.toString();
+    }
+
+    private static String object(Map<String, String> values) {
+        return new TreeMap<>(values).entrySet().stream()
+                .map(entry -> quoted(entry.getKey()) + ": "
+                        + (PRESENT.equals(entry.getValue()) ? "true" : quoted(entry.getValue())))
+                .collect(Collectors.joining(", ", "{", "}"));
+    }
+
+    private static String quoted(String value) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     private static Map<String, String> lowerCaseNames(Map<String, String> headers) {

@@ -21,26 +21,26 @@ import java.util.Set;
  *   <li>any other host takes the host-less routes.
  * </ul>
  * Each list is a filtered copy of the table, so it keeps the table's order, and the same holds for the path lists
- * inside it ({@link HostRoutes}). A request therefore costs one host lookup (two when a wildcard decides), one path
- * lookup, and a check of method, headers and query on the few routes left, in table order. First-match order is
- * kept because the lists are merged by route position when the table is compiled, never while a request waits.
- * The price is memory: a route sits in every list it can take part in, so host-less and wildcard routes are copied
- * into every host's list, which for hundreds of routes is some thousands of references.
+ * inside it ({@link HostRoutes}). First-match order is kept because the lists are merged by route position when
+ * the table is compiled, never while a request waits. A request costs one host lookup (one more for each wildcard
+ * suffix length it could end with), one pass over the start of its path, and a check of method, headers and query
+ * on the few routes left, in table order; the lookups read the host and path where they lie ({@link KeyTable}), so
+ * nothing is allocated and no regular expression runs. The price is memory: a route sits in every list it can take
+ * part in, so host-less and wildcard routes are copied into every host's list, which for hundreds of routes is some
+ * thousands of references.
  */
 public final class RouteTable<A> {
 
-    private final Map<String, HostRoutes<A>> byExactHost;
-    private final Map<String, HostRoutes<A>> byWildcardSuffix;
-    private final boolean[] wildcardSuffixLengths;
+    private final KeyTable<HostRoutes<A>> byExactHost;
+    private final KeyTable<HostRoutes<A>> byWildcardSuffix;
     private final HostRoutes<A> forAnyOtherHost;
     /** False when no route names a host: the request is then never asked for one. */
     private final boolean namesHosts;
 
     private RouteTable(Map<String, HostRoutes<A>> byExactHost, Map<String, HostRoutes<A>> byWildcardSuffix,
                        HostRoutes<A> forAnyOtherHost) {
-        this.byExactHost = Map.copyOf(byExactHost);
-        this.byWildcardSuffix = Map.copyOf(byWildcardSuffix);
-        this.wildcardSuffixLengths = HostRoutes.lengthsOf(byWildcardSuffix.keySet());
+        this.byExactHost = KeyTable.ofHosts(byExactHost);
+        this.byWildcardSuffix = KeyTable.ofHosts(byWildcardSuffix);
         this.forAnyOtherHost = forAnyOtherHost;
         this.namesHosts = !byExactHost.isEmpty() || !byWildcardSuffix.isEmpty();
     }
@@ -56,9 +56,10 @@ public final class RouteTable<A> {
         Set<String> wildcardSuffixes = new LinkedHashSet<>();
         for (Candidate<A> candidate : candidates) {
             String host = candidate.route.match().host();
-            if (host != null) {
-                (Hosts.isWildcard(host) ? wildcardSuffixes : exactHosts)
-                        .add(Hosts.isWildcard(host) ? Hosts.wildcardSuffix(host) : host);
+            if (host != null && Hosts.isWildcard(host)) {
+                wildcardSuffixes.add(Hosts.wildcardSuffix(host));
+            } else if (host != null) {
+                exactHosts.add(host);
             }
         }
         Map<String, HostRoutes<A>> byExactHost = new HashMap<>();
@@ -90,19 +91,19 @@ public final class RouteTable<A> {
         if (!namesHosts) {
             return forAnyOtherHost;
         }
-        String host = Hosts.ofRequest(request.host());
-        if (host == null) {
+        String host = request.host();
+        int end = host == null ? 0 : Hosts.bareLength(host);
+        if (end == 0) {
             return forAnyOtherHost;
         }
-        HostRoutes<A> exact = byExactHost.get(host);
+        HostRoutes<A> exact = byExactHost.get(host, 0, end, byExactHost.hash(host, 0, end));
         if (exact != null) {
             return exact;
         }
         // Longest suffix first; a dot at 0 would leave the wildcard's label empty.
-        for (int dot = host.indexOf('.', 1); dot > 0; dot = host.indexOf('.', dot + 1)) {
-            int length = host.length() - dot;
-            if (length < wildcardSuffixLengths.length && wildcardSuffixLengths[length]) {
-                HostRoutes<A> wildcard = byWildcardSuffix.get(host.substring(dot));
+        for (int dot = host.indexOf('.', 1); dot > 0 && dot < end; dot = host.indexOf('.', dot + 1)) {
+            if (byWildcardSuffix.hasKeyOfLength(end - dot)) {
+                HostRoutes<A> wildcard = byWildcardSuffix.get(host, dot, end, byWildcardSuffix.hash(host, dot, end));
                 if (wildcard != null) {
                     return wildcard;
                 }
