@@ -40,6 +40,12 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
     private static final AttributeKey<BackendThrottle> OF_CLIENT = AttributeKey.valueOf(NAME);
     private static final AttributeKey<Inflow> OF_BACKEND = AttributeKey.valueOf("fulcrum-backend-inflow");
     private static final int BACKEND_RECEIVE_BUFFER = 64 * 1024;
+    /**
+     * Bytes a response may queue in Vert.x while its client does not take them before its backend is no longer
+     * read: one of Fulcrum's largest reads, so that the brief pauses of a client that reads (each write waits for
+     * its completion on io_uring) go by without stopping and starting the backend's reads.
+     */
+    static final int MOST_QUEUED = 16 * 1024;
 
     private HttpClientResponse response;
     private HttpServerResponse out;
@@ -144,9 +150,6 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
         if (!paused) {
             paused = true;
             response.pause();
-            if (inflow != null && inflow.feeding == this) {
-                inflow.stopReading();
-            }
         }
     }
 
@@ -154,12 +157,17 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
         if (paused) {
             paused = false;
             response.resume();
-            if (inflow != null && inflow.feeding == this) {
+            if (inflow != null && inflow.feeding == this && inflow.stopped) {
                 // After the chunks queued meanwhile have gone out (the resume delivers them in a task of its own,
                 // queued first): reading at once, the connection's next reads (up to 16 in a row) would all queue.
                 inflow.channel.eventLoop().execute(readWhenDrained);
             }
         }
+    }
+
+    /** Called as each chunk is read: past {@value #MOST_QUEUED} bytes queued, the backend waits. */
+    private boolean queuesTooMuch() {
+        return received - out.bytesWritten() > MOST_QUEUED;
     }
 
     /** The response is over, failed, or its client gone: the throttle lets go of it. */
@@ -189,7 +197,7 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
         /** Body bytes of the response being read, and whether it has all been. */
         long bodyRead;
         boolean ended;
-        private boolean stopped;
+        boolean stopped;
 
         Inflow(Channel channel) {
             this.channel = channel;
@@ -206,6 +214,14 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
                 bodyRead += bytes;
                 if (feeding != null) {
                     feeding.received += bytes;
+                    if (!stopped && feeding.queuesTooMuch()) {
+                        stopReading();
+                        if (!feeding.paused) {
+                            // A burst read ahead of the queue's drain: read again after it, the resume's task is not
+                            // to come.
+                            channel.eventLoop().execute(feeding.readWhenDrained);
+                        }
+                    }
                 }
                 if (msg instanceof LastHttpContent) {
                     // The connection goes back to the pool now, and must read the next client's response.
