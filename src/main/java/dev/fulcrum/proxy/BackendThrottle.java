@@ -21,12 +21,13 @@ import io.vertx.core.net.impl.ConnectionBase;
  * on top of Netty's outbound buffer. Here the response is paused as soon as the client's channel is over its
  * high-water mark of {@value #HIGH_WATER_MARK} bytes, and resumed when it drains below {@value #LOW_WATER_MARK}.
  * It is the same pause Vert.x's pipe makes (the response stream's), so the two compose: the pipe pauses again at
- * its next write if its queue is still full. The backend's connection stops being read at the same moment, and
- * starts again only once what it queued meanwhile has gone out: a paused response alone goes on queueing 16
- * chunks of up to 8 KiB (copied onto the heap) before Vert.x stops reading, 8 more read ahead, and as many again
- * at each resume, as the connection's next reads come before the queue's drain. So a client that reads nothing
- * costs its high-water mark, the write that crossed it, and the rest of one backend read (at most 16 KiB); the
- * backend's data waits in Fulcrum's 64 KiB receive buffer and the backend's own socket. One per client
+ * its next write if its queue is still full. The backend's connection stops being read once the response has
+ * queued {@value #MOST_QUEUED} bytes in Vert.x, and starts again only once they have gone out: a paused response
+ * alone goes on queueing 16 chunks of up to 8 KiB (copied onto the heap) before Vert.x stops reading, 8 more read
+ * ahead, and as many again at each resume, as the connection's next reads come before the queue's drain. So a
+ * client that reads nothing costs its high-water mark, the write that crossed it, {@value #MOST_QUEUED} bytes and
+ * the rest of one backend read (at most 16 KiB); the backend's data waits in Fulcrum's 64 KiB receive buffer and
+ * the backend's own socket. One per client
  * connection, installed in its pipeline when it is accepted; touched only on its event loop, which is also its
  * backend connections'. The bytes it holds are counted too, for {@code maxBufferedBytes}
  * (see {@link #unwritten}).
@@ -187,7 +188,7 @@ final class BackendThrottle extends ChannelInboundHandlerAdapter {
 
     /**
      * Counts the body bytes of each response a backend connection reads, and stops reading the connection while
-     * the client of its response does not read. One per backend connection, behind its HTTP decoder.
+     * the client of its response does not take them. One per backend connection, behind its HTTP decoder.
      */
     private static final class Inflow extends ChannelInboundHandlerAdapter {
 
