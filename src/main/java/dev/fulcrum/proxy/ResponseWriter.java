@@ -62,7 +62,7 @@ final class ResponseWriter implements ProxyInterceptor {
             out.setChunked(true);
         }
         BackendThrottle throttle = fromBackend == null ? null
-                : BackendThrottle.follow(client.connection(), fromBackend);
+                : BackendThrottle.follow(client, fromBackend);
         if (throttle != null) {
             // The pipe notices a client gone only at its next write, which a paused response never makes.
             out.closeHandler(closed -> {
