@@ -34,7 +34,8 @@ import java.util.function.Supplier;
  * {@code /health/live} (every proxy event loop answers within {@value #LIVENESS_TIMEOUT_MILLIS} ms, so a wedged
  * one gets the pod restarted) and {@code /health/ready} (UP only with at least one healthy backend, once warmed
  * up and until shutting down; the body lists every backend's state and last failure, and the config's
- * generation and last refused edit).
+ * generation and last refused edit). {@code GET /} is the live status page, rendering {@code GET /status}
+ * ({@link StatusPage}).
  */
 public final class AdminVerticle extends VerticleBase {
 
@@ -50,6 +51,7 @@ public final class AdminVerticle extends VerticleBase {
     private final Supplier<Future<?>> eventLoopsAnswered;
     /** Where the admin server runs: see the class comment. */
     private final Vertx own;
+    private final StatusPage statusPage;
     private Context ownContext;
     private Router router;
     private HttpServer server;
@@ -68,10 +70,12 @@ public final class AdminVerticle extends VerticleBase {
         // Here rather than in start(), which runs on the deploying Vert.x's event loop.
         this.own = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1)).build();
+        this.statusPage = new StatusPage(registry, metrics.none(), reloadStatus, shuttingDown, warmingUp);
     }
 
     @Override
     public Future<?> start() {
+        statusPage.listen(vertx.eventBus());
         ownContext = own.getOrCreateContext();
         Promise<HttpServer> bound = Promise.promise();
         ownContext.runOnContext(v -> startServer().onComplete(bound));
@@ -100,6 +104,7 @@ public final class AdminVerticle extends VerticleBase {
         router.get("/health/ready").handler(readiness);
         router.head("/health/ready").handler(readiness);
         router.get("/metrics").handler(this::scrape);
+        statusPage.serve(own, router);
         return listen(config.admin());
     }
 
@@ -129,6 +134,11 @@ public final class AdminVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         return server.close().andThen(closed -> own.close());
+    }
+
+    /** Where reloads are told, to show on the status page. */
+    public EventTimeline timeline() {
+        return statusPage.timeline();
     }
 
     public int actualPort() {
