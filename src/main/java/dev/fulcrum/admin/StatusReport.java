@@ -34,6 +34,9 @@ final class StatusReport {
         case HEALTHY -> 2;
     });
 
+    /** A page of more rows than this is no longer read at a glance, and its JSON would weigh megabytes a second. */
+    static final int MAX_ROWS = 500;
+
     private final String version;
     private final Instant startedAt;
     private final Clock clock;
@@ -67,7 +70,9 @@ final class StatusReport {
             TrafficWindow window = traffic.window(backend.meters());
             TrafficRates rates = window.lastMinute();
             total = total.plus(rates);
-            rows.add(row(backend, rates, window.requestsPerSecond()));
+            if (rows.size() < MAX_ROWS) {
+                rows.add(row(backend, rates, window.requestsPerSecond()));
+            }
         }
         return new JsonObject()
                 .put("version", version)
@@ -81,6 +86,7 @@ final class StatusReport {
                         .put("backends", backends.size())
                         .put("healthy", backends.stream().filter(b -> b.health() == HealthState.HEALTHY).count()))
                 .put("backends", rows)
+                .put("backendsNotShown", backends.size() - rows.size())
                 .put("events", timeline.toJson());
     }
 

@@ -71,6 +71,30 @@ class TrafficWindowTest {
     }
 
     @Test
+    void percentilesSpanSixtyToSeventySecondsAndFollowTheNewestReading() {
+        // Seconds 0 to 9: 100 responses slower than every bucket; from second 10 on, 10 fast ones a second.
+        for (int second = 0; second < 75; second++) {
+            long fast = Math.max(0, second - 10) * 10L;
+            record(second, new MeterReading(100 + fast, 0, 100 + fast, filled(fast)));
+        }
+
+        // From second 10, the oldest duration reading kept (64 s old): only the 640 fast ones.
+        assertEquals(0.0005 * 0.99, window.lastMinute().quantileSeconds(0.99).getAsDouble(), 1e-12);
+
+        record(75, new MeterReading(1_750, 0, 1_750, filled(650)));
+        assertEquals(60, window.lastMinute().quantileSeconds(0.99).getAsDouble(), "1000 slow ones in the newest second");
+    }
+
+    @Test
+    void twoReadingsAtOneInstantHaveNoRate() {
+        record(5, new MeterReading(0, 0, 0, filled(0)));
+        record(5, new MeterReading(10, 0, 10, filled(10)));
+
+        assertEquals(0, window.lastMinute().requests());
+        assertArrayEquals(new double[] {0}, window.requestsPerSecond());
+    }
+
+    @Test
     void aLateTickStretchesItsStepInsteadOfInflatingItsRate() {
         record(0, new MeterReading(0, 0, 0, filled(0)));
         record(1, new MeterReading(10, 0, 10, filled(10)));

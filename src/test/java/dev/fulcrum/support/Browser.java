@@ -70,7 +70,7 @@ public final class Browser implements AutoCloseable {
             JsonObject options = new JsonObject().put("binary", chromium.get().toString()).put("args", new JsonArray()
                     .add("--headless=new").add("--no-sandbox").add("--disable-dev-shm-usage").add("--disable-gpu")
                     .add("--no-first-run").add("--disable-background-networking").add("--disable-component-update")
-                    .add("--disable-extensions").add("--window-size=" + width + "," + height));
+                    .add("--disable-extensions").add("--hide-scrollbars").add("--window-size=" + width + "," + height));
             JsonObject capabilities = new JsonObject().put("alwaysMatch", new JsonObject()
                     .put("browserName", "chrome").put("goog:chromeOptions", options)
                     .put("timeouts", new JsonObject().put("script", CALL_TIMEOUT.toMillis()).put("pageLoad", CALL_TIMEOUT.toMillis())));
