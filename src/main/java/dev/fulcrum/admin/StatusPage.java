@@ -32,12 +32,14 @@ final class StatusPage {
     private static final long SAMPLE_EVERY_MILLIS = 1_000;
 
     private final EventTimeline timeline = new EventTimeline(Clock.systemUTC());
+    private final BackendRegistry registry;
     private final TrafficSampler traffic;
     private final StatusReport report;
     private final Buffer html = Buffer.buffer(resource("status.html"));
 
     StatusPage(BackendRegistry registry, BackendMeters fulcrumsOwnAnswers, Supplier<ReloadStatus> reloadStatus,
                BooleanSupplier shuttingDown, BooleanSupplier warmingUp) {
+        this.registry = registry;
         this.traffic = new TrafficSampler(registry, fulcrumsOwnAnswers, System::nanoTime);
         // The jar's manifest, as fulcrum_build_info says it.
         String version = Objects.requireNonNullElse(StatusPage.class.getPackage().getImplementationVersion(), "dev");
@@ -49,9 +51,17 @@ final class StatusPage {
         return timeline;
     }
 
-    /** Health changes, from the Vert.x the health checker publishes on. */
+    /**
+     * Health changes, from the Vert.x the health checker publishes on; only this balancer's, as another one may
+     * share that Vert.x (tests do).
+     */
     void listen(EventBus bus) {
-        bus.<JsonObject>localConsumer(HealthEvent.ADDRESS, message -> timeline.healthChanged(HealthEvent.fromJson(message.body())));
+        bus.<JsonObject>localConsumer(HealthEvent.ADDRESS, message -> {
+            HealthEvent change = HealthEvent.fromJson(message.body());
+            if (registry.find(change.backend()).isPresent()) {
+                timeline.healthChanged(change);
+            }
+        });
     }
 
     /** Call on the admin event loop: the sampler and the {@code /status} handler then share it, unsynchronized. */
