@@ -5,6 +5,7 @@
 #   scripts/bench.sh                                                   # full run, a few minutes
 #   DURATION=3 WARMUP_S=1 ROUNDS=1 FULCRUM_WARMUP_S=3 scripts/bench.sh  # quick smoke run
 #   TARGETS="direct fulcrum" BODY_BYTES=4096 scripts/bench.sh           # subset / 4 KiB bodies
+#   BASELINE_JAR=/tmp/before.jar TARGETS="direct fulcrum baseline" scripts/bench.sh  # before/after, one run
 #
 # Targets: direct (wrk straight to a backend: the ceiling), nginx (1 worker, least_conn, upstream
 # keepalive), haproxy (1 thread, leastconn, http-reuse always), fulcrum (target/fulcrum.jar, built
@@ -18,8 +19,11 @@
 # Env overrides [defaults]: TARGETS ["direct nginx haproxy fulcrum"], DURATION [10] s, ROUNDS [3],
 # WARMUP_S [2], COOLDOWN_S [1], THREADS [1], CONNS [64], WRK_TIMEOUT [5s], PIN [1], LOAD_CPUS [0],
 # PROXY_CPUS [1], BODY_BYTES [100], BACKEND_WORKERS [1], FULCRUM_WARMUP_S [15],
-# FULCRUM_START_TIMEOUT [60] s, FULCRUM_JAVA_OPTS [those of scripts/run.sh], OUT_DIR [/tmp/fulcrum-bench].
-# Ports used, all on 127.0.0.1: 19001-19003 backends, 19020 nginx, 19030 haproxy, 19040 fulcrum (19041 its admin).
+# FULCRUM_START_TIMEOUT [60] s, FULCRUM_JAVA_OPTS [those of scripts/run.sh], OUT_DIR [/tmp/fulcrum-bench],
+# BASELINE_JAR (for the target baseline: another build of Fulcrum, e.g. the one before a change, run beside
+# target/fulcrum.jar on the same CPU with the same options, its rounds interleaved with fulcrum's).
+# Ports used, all on 127.0.0.1: 19001-19003 backends, 19020 nginx, 19030 haproxy, 19040 fulcrum (19041 its admin),
+# 19050 baseline (19051).
 # Every process the script starts is stopped when it exits (also on Ctrl-C).
 set -Eeuo pipefail
 export LC_ALL=C
@@ -51,8 +55,9 @@ FULCRUM_JAVA_OPTS="${FULCRUM_JAVA_OPTS:-}"  # empty: the options scripts/run.sh 
 FULCRUM_JAR="$REPO_DIR/target/fulcrum.jar"
 
 BACKEND_PORTS=(19001 19002 19003)
-declare -A PORT=([direct]=19001 [nginx]=19020 [haproxy]=19030 [fulcrum]=19040)
-FULCRUM_ADMIN_PORT=19041
+declare -A PORT=([direct]=19001 [nginx]=19020 [haproxy]=19030 [fulcrum]=19040 [baseline]=19050)
+declare -A ADMIN_PORT=([fulcrum]=19041 [baseline]=19051)
+BASELINE_JAR="${BASELINE_JAR:-}"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -62,7 +67,8 @@ for n in DURATION WARMUP_S COOLDOWN_S ROUNDS THREADS CONNS BODY_BYTES BACKEND_WO
   [[ "${!n}" =~ ^[0-9]+$ ]] || die "$n must be a whole number, got '${!n}'"
 done
 ((DURATION > 0 && ROUNDS > 0 && BODY_BYTES > 0)) || die "DURATION, ROUNDS and BODY_BYTES must be > 0"
-for t in $TARGETS; do [[ -n "${PORT[$t]:-}" ]] || die "unknown target '$t' (known: direct nginx haproxy fulcrum)"; done
+for t in $TARGETS; do [[ -n "${PORT[$t]:-}" ]] || die "unknown target '$t' (known: direct nginx haproxy fulcrum baseline)"; done
+if has baseline; then [[ -f "$BASELINE_JAR" ]] || die "target baseline needs BASELINE_JAR, the jar to compare with (got '${BASELINE_JAR}')"; fi
 [[ -n "${TARGETS// /}" ]] || die "TARGETS is empty"
 
 # ---------------- process bookkeeping + cleanup ----------------
@@ -138,7 +144,7 @@ fi
 need() { command -v "$1" >/dev/null 2>&1 || die "required tool '$1' not found in PATH${2:+ ($2)}"; }
 for t in wrk nginx curl awk setsid; do need "$t"; done
 if has haproxy; then need haproxy; fi
-if has fulcrum; then need java; fi
+if has fulcrum || has baseline; then need java; fi
 NCPU=$(nproc)
 if [[ "$PIN" == 1 ]]; then
   need taskset "or run with PIN=0"
@@ -150,7 +156,9 @@ if [[ "$PIN" == 1 ]]; then
 fi
 for p in "${BACKEND_PORTS[@]}"; do port_busy "$p" && die "port $p already in use"; done
 for t in $TARGETS; do [[ "$t" == direct ]] && continue; port_busy "${PORT[$t]}" && die "port ${PORT[$t]} ($t) already in use"; done
-if has fulcrum && port_busy "$FULCRUM_ADMIN_PORT"; then die "port $FULCRUM_ADMIN_PORT (fulcrum's admin port) already in use"; fi
+for name in fulcrum baseline; do
+  if has "$name" && port_busy "${ADMIN_PORT[$name]}"; then die "port ${ADMIN_PORT[$name]} ($name's admin port) already in use"; fi
+done
 
 if has fulcrum; then
   scripts/build-if-stale.sh || die "building $FULCRUM_JAR failed"
@@ -271,9 +279,11 @@ EOF
   for p in "${BACKEND_PORTS[@]}"; do echo "  server b$i 127.0.0.1:$p"; i=$((i + 1)); done
 } >"$RUN_DIR/haproxy.cfg"
 
-cat >"$RUN_DIR/fulcrum.json" <<EOF
-{"listenPort": "127.0.0.1:${PORT[fulcrum]}", "adminPort": "127.0.0.1:${FULCRUM_ADMIN_PORT}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]}
+for name in fulcrum baseline; do
+  cat >"$RUN_DIR/$name.json" <<EOF
+{"listenPort": "127.0.0.1:${PORT[$name]}", "adminPort": "127.0.0.1:${ADMIN_PORT[$name]}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]}
 EOF
+done
 
 # ---------------- start everything ----------------
 WRK_PIN=(); [[ "$PIN" == 1 ]] && WRK_PIN=(taskset -c "$LOAD_CPUS")
@@ -285,6 +295,45 @@ for p in "${BACKEND_PORTS[@]}"; do wait_ready backend "$BACKEND_PID" "$p" 15; do
 got=$(curl -s --max-time 2 "http://127.0.0.1:19001/" | wc -c)
 [[ "$got" == "$BODY_BYTES" ]] || die "backend body is $got bytes, expected $BODY_BYTES"
 
+# start_fulcrum NAME: launches NAME's jar (target/fulcrum.jar, or BASELINE_JAR for baseline) on the proxy CPUs,
+# then waits for its first proxied 200 (its startup time) and for readiness UP (its warm-up is over).
+declare -A JVM_PID=() STARTUP_MS=() READY_MS=()
+start_fulcrum() {
+  local name=$1 jar=$FULCRUM_JAR t_launch deadline res pid
+  [[ "$name" == baseline ]] && jar=$BASELINE_JAR
+  read -r -a JAVA_OPTS <<<"$FULCRUM_JAVA_OPTS"
+  t_launch=$(now_ms)
+  start_bg "$name" "$PROXY_CPUS" java "${JAVA_OPTS[@]}" -jar "$jar" --config "$RUN_DIR/$name.json"
+  pid=${PIDS[-1]}
+  JVM_PID[$name]=$pid
+  deadline=$((t_launch + FULCRUM_START_TIMEOUT * 1000)); res=""
+  # starting WHEN TIMEOUT_MESSAGE: stop with its log's tail if it has exited or the deadline passed
+  starting() {
+    local problem=""
+    if ! kill -0 "$pid" 2>/dev/null; then problem="$name (pid $pid) exited $1"
+    elif (($(now_ms) >= deadline)); then problem=$2; fi
+    if [[ -n "$problem" ]]; then
+      tail -n 30 "$RUN_DIR/logs/$name.log" >&2 || true
+      die "$problem"
+    fi
+  }
+  while :; do
+    res=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 1 "http://127.0.0.1:${PORT[$name]}/" || true)
+    if [[ "$res" == "200 $BODY_BYTES" ]]; then STARTUP_MS[$name]=$(($(now_ms) - t_launch)); break; fi
+    starting "before answering" \
+      "$name gave no proxied 200 on 127.0.0.1:${PORT[$name]} within ${FULCRUM_START_TIMEOUT}s (last: ${res:-no answer})"
+    sleep 0.01
+  done
+  log "$name serving on 127.0.0.1:${PORT[$name]}: first proxied 200 after ${STARTUP_MS[$name]} ms"
+  # readiness turns UP once Fulcrum's own warm-up has compiled the request path (warmUp in the README)
+  until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:${ADMIN_PORT[$name]}/health/ready" || true)" == 200 ]]; do
+    starting "during its warm-up" "$name not ready (/health/ready) within ${FULCRUM_START_TIMEOUT}s"
+    sleep 0.05
+  done
+  READY_MS[$name]=$(($(now_ms) - t_launch))
+  log "$name ready after ${READY_MS[$name]} ms (warmed up)"
+}
+
 FULCRUM_PID=""; FULCRUM_STARTUP_MS=""; FULCRUM_READY_MS=""; FULCRUM_RSS=""; FULCRUM_HWM=""
 for t in $TARGETS; do
   case "$t" in
@@ -295,40 +344,11 @@ for t in $TARGETS; do
     haproxy)
       start_bg haproxy "$PROXY_CPUS" haproxy -db -f "$RUN_DIR/haproxy.cfg"
       wait_ready haproxy "${PIDS[-1]}" "${PORT[haproxy]}" 15 ;;
-    fulcrum)
-      read -r -a JAVA_OPTS <<<"$FULCRUM_JAVA_OPTS"
-      # fulcrum_starting WHEN TIMEOUT_MESSAGE: stop with its log's tail if it has exited or the deadline passed
-      fulcrum_starting() {
-        local problem=""
-        if ! kill -0 "$FULCRUM_PID" 2>/dev/null; then problem="fulcrum (pid $FULCRUM_PID) exited $1"
-        elif (($(now_ms) >= deadline)); then problem=$2; fi
-        if [[ -n "$problem" ]]; then
-          tail -n 30 "$RUN_DIR/logs/fulcrum.log" >&2 || true
-          die "$problem"
-        fi
-      }
-      # startup time: from launch until the first proxied 200 carrying the backend's body
-      t_launch=$(now_ms)
-      start_bg fulcrum "$PROXY_CPUS" java "${JAVA_OPTS[@]}" -jar "$FULCRUM_JAR" --config "$RUN_DIR/fulcrum.json"
-      FULCRUM_PID=${PIDS[-1]}
-      deadline=$((t_launch + FULCRUM_START_TIMEOUT * 1000)); res=""
-      while :; do
-        res=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 1 "http://127.0.0.1:${PORT[fulcrum]}/" || true)
-        if [[ "$res" == "200 $BODY_BYTES" ]]; then FULCRUM_STARTUP_MS=$(($(now_ms) - t_launch)); break; fi
-        fulcrum_starting "before answering" \
-          "fulcrum gave no proxied 200 on 127.0.0.1:${PORT[fulcrum]} within ${FULCRUM_START_TIMEOUT}s (last: ${res:-no answer})"
-        sleep 0.01
-      done
-      log "fulcrum serving on 127.0.0.1:${PORT[fulcrum]}: first proxied 200 after ${FULCRUM_STARTUP_MS} ms"
-      # readiness turns UP once Fulcrum's own warm-up has compiled the request path (warmUp in the README)
-      until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:${FULCRUM_ADMIN_PORT}/health/ready" || true)" == 200 ]]; do
-        fulcrum_starting "during its warm-up" "fulcrum not ready (/health/ready) within ${FULCRUM_START_TIMEOUT}s"
-        sleep 0.05
-      done
-      FULCRUM_READY_MS=$(($(now_ms) - t_launch))
-      log "fulcrum ready after ${FULCRUM_READY_MS} ms (warmed up)" ;;
+    fulcrum | baseline) start_fulcrum "$t" ;;
   esac
 done
+
+FULCRUM_PID=${JVM_PID[fulcrum]:-}; FULCRUM_STARTUP_MS=${STARTUP_MS[fulcrum]:-}; FULCRUM_READY_MS=${READY_MS[fulcrum]:-}
 
 # resident memory of the JVM (the PID we started is the JVM itself: setsid and taskset exec it)
 java_pid() {
@@ -373,11 +393,13 @@ run_wrk() {
        END{printf "%.3f %.3f\n", u[ARGV[2]]-u[ARGV[1]], y[ARGV[2]]-y[ARGV[1]]}' "$out.t0" "$out.t1" >"$out.time"
 }
 
-if has fulcrum && ((FULCRUM_WARMUP_S > 0)); then
-  log "fulcrum JIT warm-up: ${FULCRUM_WARMUP_S}s of wrk"
-  run_wrk "http://127.0.0.1:${PORT[fulcrum]}/" "$FULCRUM_WARMUP_S" "$RUN_DIR/raw/fulcrum-jit-warmup.txt"
-  grep -h WRKRESULT "$RUN_DIR/raw/fulcrum-jit-warmup.txt" >&2 || true
-fi
+for name in fulcrum baseline; do
+  if has "$name" && ((FULCRUM_WARMUP_S > 0)); then
+    log "$name JIT warm-up: ${FULCRUM_WARMUP_S}s of wrk"
+    run_wrk "http://127.0.0.1:${PORT[$name]}/" "$FULCRUM_WARMUP_S" "$RUN_DIR/raw/$name-jit-warmup.txt"
+    grep -h WRKRESULT "$RUN_DIR/raw/$name-jit-warmup.txt" >&2 || true
+  fi
+done
 
 ROWS="$RUN_DIR/rows.tsv"; : >"$ROWS"
 for ((r = 1; r <= ROUNDS; r++)); do

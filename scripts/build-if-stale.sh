@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds target/fulcrum.jar when it is missing or older than its sources (pom.xml, src/main/java and
-# src/main/resources; the Docker and Kubernetes files are not in the jar). Run by run.sh, demo.sh and bench.sh.
+# src/main/resources; the Docker and Kubernetes files are not in the jar). Run by run.sh, demo.sh, check.sh
+# and bench.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -34,8 +34,9 @@ import java.util.function.Supplier;
  * {@code /health/live} (every proxy event loop answers within {@value #LIVENESS_TIMEOUT_MILLIS} ms, so a wedged
  * one gets the pod restarted) and {@code /health/ready} (UP only with at least one healthy backend, once warmed
  * up and until shutting down; the body lists every backend's state and last failure, and the config's
- * generation and last refused edit). {@code GET /} is the live status page, rendering {@code GET /status}
- * ({@link StatusPage}).
+ * generation and last refused edit). {@code GET /config} answers the text the serving config was parsed from,
+ * as {@code fulcrum check --diff} parses it to say what a reload of another file would change. {@code GET /} is
+ * the live status page, rendering {@code GET /status} ({@link StatusPage}).
  */
 public final class AdminVerticle extends VerticleBase {
 
@@ -104,6 +105,9 @@ public final class AdminVerticle extends VerticleBase {
         router.get("/health/ready").handler(readiness);
         router.head("/health/ready").handler(readiness);
         router.get("/metrics").handler(this::scrape);
+        router.get("/config").handler(request -> request.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(reloadStatus.get().text()));
         statusPage.serve(own, router);
         return listen(config.admin());
     }

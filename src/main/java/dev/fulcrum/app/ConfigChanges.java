@@ -33,7 +33,7 @@ final class ConfigChanges {
             if (Objects.equals(before, after)) {
                 continue;
             }
-            if (before instanceof Record nestedBefore) {
+            if (before instanceof Record nestedBefore && after != null) {
                 compare(name + ".", nestedBefore, (Record) after, changes);
             } else if (name.equals("servers")) {
                 changes.add("servers " + serverChanges(((FulcrumConfig) previous).servers(), ((FulcrumConfig) next).servers()));

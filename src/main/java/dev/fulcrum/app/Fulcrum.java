@@ -1,5 +1,6 @@
 package dev.fulcrum.app;
 
+import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.admin.AdminVerticle;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
@@ -24,6 +25,7 @@ import io.vertx.core.http.HttpServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -45,9 +47,10 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private final ConnectionLimit connectionLimit;
     private final ResponseBudget responseBudget;
     private final Metrics metrics;
+    private final AccessLogs accessLogs;
     private final List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     private final List<String> deployments = new ArrayList<>();
-    private final AtomicReference<ReloadStatus> status = new AtomicReference<>(ReloadStatus.initial());
+    private final AtomicReference<ReloadStatus> status;
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
     private final Logger healthLog;
     /** Readiness stays DOWN until the JIT has compiled the request path; see {@link WarmUp}. */
@@ -56,32 +59,38 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private AdminVerticle admin;
     private ConfigWatcher watcher;
 
-    private Fulcrum(Vertx vertx, FulcrumConfig config, Logger healthLog, boolean warmingUp) {
+    private Fulcrum(Vertx vertx, FulcrumConfig config, String text, Logger healthLog, boolean warmingUp) {
         this.vertx = vertx;
         this.config = config;
+        this.status = new AtomicReference<>(ReloadStatus.initial(text));
         this.healthLog = healthLog;
         this.warmingUp = warmingUp;
         this.connectionLimit = new ConnectionLimit(() -> this.config.limits().maxConnections());
         this.metrics = Metrics.prometheus(version(), status::get, connectionLimit::open);
         this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN, metrics);
+        this.accessLogs = new AccessLogs(config.accessLog(), metrics::accessLogLineDropped);
         this.responseBudget = new ResponseBudget(() -> this.config.limits().maxBufferedBytes());
     }
 
-    /** Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen. */
-    public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances) {
-        return start(vertx, config, proxyInstances, false);
+    /**
+     * Deploys the verticles, {@code proxyInstances} proxies (one per event loop); completes once all listen.
+     * {@code text} is what {@code config} was parsed from: the admin port serves it as the running config.
+     */
+    public static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, String text, int proxyInstances) {
+        return start(vertx, config, text, proxyInstances, false);
     }
 
     /** With {@code warmingUp}, readiness reports DOWN until {@link #warmedUp()}: the JIT has yet to compile. */
-    static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, int proxyInstances, boolean warmingUp) {
-        return new Fulcrum(vertx, config, Logger.getLogger(HealthCheckVerticle.LOGGER), warmingUp).start(proxyInstances);
+    static Future<Fulcrum> start(Vertx vertx, FulcrumConfig config, String text, int proxyInstances, boolean warmingUp) {
+        return new Fulcrum(vertx, config, text, Logger.getLogger(HealthCheckVerticle.LOGGER), warmingUp)
+                .start(proxyInstances);
     }
 
     /** For {@link WarmUp}: a balancer that logs nothing, so that its backends never show in the real one's log. */
-    static Future<Fulcrum> startUnlogged(Vertx vertx, FulcrumConfig config) {
+    static Future<Fulcrum> startUnlogged(Vertx vertx, FulcrumConfig config, String text) {
         Logger silent = Logger.getAnonymousLogger();
         silent.setLevel(Level.OFF);
-        return new Fulcrum(vertx, config, silent, false).start(1);
+        return new Fulcrum(vertx, config, text, silent, false).start(1);
     }
 
     private Future<Fulcrum> start(int proxyInstances) {
@@ -111,7 +120,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     private Future<Void> deployProxies(int instances) {
         FulcrumConfig first = config;
         Future<String> deployed = vertx.deployVerticle(() -> {
-            ProxyVerticle proxy = new ProxyVerticle(first, backends, connectionLimit, responseBudget, metrics);
+            ProxyVerticle proxy = new ProxyVerticle(first, backends, connectionLimit, responseBudget, metrics, accessLogs);
             proxies.add(proxy);
             return proxy;
         }, new DeploymentOptions().setInstances(instances));
@@ -119,12 +128,17 @@ public final class Fulcrum implements ConfigWatcher.Target {
     }
 
     /**
-     * Applies every valid edit of {@code file} from now on, checked every {@code configScanPeriod};
-     * {@code loadedText} is the text this balancer was started from.
+     * Applies every valid edit of {@code file} from now on, checked every {@code configScanPeriod}; the text this
+     * balancer serves from (the one it was started with, until an edit applies) is no edit.
      */
-    public Future<Void> watch(Path file, String loadedText) {
-        watcher = new ConfigWatcher(file, loadedText, config.configScanPeriod(), this);
+    public Future<Void> watch(Path file) {
+        watcher = new ConfigWatcher(file, status.get().text(), config.configScanPeriod(), this);
         return deploy(vertx.deployVerticle(watcher));
+    }
+
+    /** Reopens the access log file (SIGUSR1, after logrotate has moved it). */
+    public void reopenAccessLog() {
+        accessLogs.reopen();
     }
 
     /** Re-reads the watched file now (SIGHUP). */
@@ -141,20 +155,15 @@ public final class Fulcrum implements ConfigWatcher.Target {
      * on its own event loop.
      */
     @Override
-    public Future<Void> apply(FulcrumConfig next) {
+    public Future<Void> apply(FulcrumConfig next, String text) {
         if (shuttingDown.get()) {
             // A new listener now would accept connections the drain has stopped accepting.
             return Future.failedFuture("shutting down: edits are no longer applied");
         }
         FulcrumConfig previous = config;
-        if (next.limits().maxHeaderSize() != previous.limits().maxHeaderSize()
-                || next.limits().maxUriLength() != previous.limits().maxUriLength()) {
-            // The HTTP decoder of every open connection was sized when the listener opened.
-            return Future.failedFuture("maxHeaderSize and maxUriLength cannot change while Fulcrum runs: restart it to apply them");
-        }
-        if (next.transport() != previous.transport()) {
-            // The event loops were built on it when the process started.
-            return Future.failedFuture("transport cannot change while Fulcrum runs: restart it to apply it");
+        Optional<String> restart = restartNeeded(previous, next);
+        if (restart.isPresent()) {
+            return Future.failedFuture(restart.get());
         }
         if (next.equals(previous)) {
             status.updateAndGet(ReloadStatus::unchanged);
@@ -162,6 +171,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
             return Future.succeededFuture();
         }
         return moveListeners(previous, next).compose(v -> {
+            accessLogs.use(next.accessLog());
             backends.update(next.servers());
             return ConfigEvents.probeNewServers(vertx.eventBus(), next);
         }).compose(v -> {
@@ -170,7 +180,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
             // applied once all of them serve from it, so that readiness never reports what is not served yet.
             return Future.all(proxies.stream().map(ProxyVerticle::settled).toList());
         }).map(v -> {
-            ReloadStatus applied = status.updateAndGet(ReloadStatus::applied);
+            ReloadStatus applied = status.updateAndGet(current -> current.applied(text));
             config = next;
             metrics.reloadApplied();
             String changes = ConfigChanges.describe(previous, next);
@@ -178,6 +188,20 @@ public final class Fulcrum implements ConfigWatcher.Target {
             admin.timeline().reloadApplied(applied.generation(), changes);
             return null;
         });
+    }
+
+    /** Why a running Fulcrum refuses to go from {@code previous} to {@code next}, if it does: a field read only at a start. */
+    static Optional<String> restartNeeded(FulcrumConfig previous, FulcrumConfig next) {
+        if (next.limits().maxHeaderSize() != previous.limits().maxHeaderSize()
+                || next.limits().maxUriLength() != previous.limits().maxUriLength()) {
+            // The HTTP decoder of every open connection was sized when the listener opened.
+            return Optional.of("maxHeaderSize and maxUriLength cannot change while Fulcrum runs: restart it to apply them");
+        }
+        if (next.transport() != previous.transport()) {
+            // The event loops were built on it when the process started.
+            return Optional.of("transport cannot change while Fulcrum runs: restart it to apply it");
+        }
+        return Optional.empty();
     }
 
     @Override
@@ -320,6 +344,9 @@ public final class Fulcrum implements ConfigWatcher.Target {
             stopped = stopped.eventually(() -> vertx.undeploy(id));
         }
         deployments.clear();
-        return stopped.andThen(done -> metrics.close());
+        return stopped.andThen(done -> {
+            accessLogs.close();
+            metrics.close();
+        });
     }
 }

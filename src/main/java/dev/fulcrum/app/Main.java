@@ -15,8 +15,10 @@ import sun.misc.Signal;
 
 import io.vertx.core.Handler;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
@@ -24,18 +26,26 @@ import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
-/** {@code java -jar fulcrum.jar [--config PATH]}: exit code 2 for a usage or config mistake, 1 if it cannot start. */
+/**
+ * {@code java -jar fulcrum.jar [check [--diff]] [--config PATH]}: exit code 2 for a usage or config mistake, 1 if
+ * it cannot start (or {@code check --diff} cannot ask the running instance).
+ */
 public final class Main {
 
     static final int EXIT_CANNOT_START = 1;
     static final int EXIT_USAGE = 2;
+    /** Not an exit code: {@link #run} has started Fulcrum, which serves on its event loops from now on. */
+    static final int SERVING = -1;
     /** Threads for the little Fulcrum does off the event loops; see {@link #vertx}. */
     private static final int MIN_BLOCKING_THREADS = 2;
     /** Enough to load every class of the request path into the class-data archive. */
     private static final int ARCHIVE_WARM_UP_REQUESTS = 500;
     private static final String USAGE = """
-            usage: fulcrum [--config PATH]   run with PATH (default conf/config.json)
-                   fulcrum --warm-up         run once on loopback and exit (to record a class-data archive)""";
+            usage: fulcrum [--config PATH]               run with PATH (default conf/config.json)
+                   fulcrum check [--config PATH]         check PATH and exit: 0 if it is valid, 2 and its mistake if not
+                   fulcrum check --diff [--config PATH]  and say what reloading PATH would change in the instance
+                                                         running at its adminPort (1 if it cannot be asked)
+                   fulcrum --warm-up                     run once on loopback and exit (to record a class-data archive)""";
 
     private Main() {
     }
@@ -44,18 +54,58 @@ public final class Main {
         RuntimeDefaults.apply(System.getProperties());
         LogFormat.install();
         OutOfMemoryExit.install();
-        Logger log = Logger.getLogger("fulcrum");
-        Path configPath = parseArguments(args);
-        String configText;
-        FulcrumConfig config;
-        try {
-            configText = ConfigParser.read(configPath);
-            config = ConfigParser.parse(configText);
-        } catch (ConfigException e) {
-            System.err.println("fulcrum: " + configPath + ": " + e.getMessage());
-            System.exit(EXIT_USAGE);
-            return;
+        int status = run(args, System.out, System.err);
+        if (status != SERVING) {
+            System.exit(status);
         }
+    }
+
+    /** What {@link #main} does, but exit: returns the exit code, or {@link #SERVING} once Fulcrum has started. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Command command;
+        try {
+            command = Command.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("fulcrum: " + e.getMessage() + "\n" + USAGE);
+            return EXIT_USAGE;
+        }
+        return switch (command.action()) {
+            case HELP -> {
+                out.println(USAGE);
+                yield 0;
+            }
+            case WARM_UP -> recordArchive(err);
+            case CHECK -> ConfigCheck.run(command.config(), command.diff(), out, err);
+            case START -> start(command.config(), err);
+        };
+    }
+
+    /** The text of a config file and the snapshot parsed from it. */
+    record Loaded(String text, FulcrumConfig config) {
+    }
+
+    /**
+     * Reads and parses {@code path}; a mistake in it is one line on {@code err} and an empty result. A start and
+     * {@code check} both load through here, so that they judge a file alike and say so in the same words.
+     */
+    static Optional<Loaded> load(Path path, PrintStream err) {
+        try {
+            String text = ConfigParser.read(path);
+            return Optional.of(new Loaded(text, ConfigParser.parse(text)));
+        } catch (ConfigException e) {
+            err.println("fulcrum: " + path + ": " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static int start(Path configPath, PrintStream err) {
+        Logger log = Logger.getLogger("fulcrum");
+        Optional<Loaded> loaded = load(configPath, err);
+        if (loaded.isEmpty()) {
+            return EXIT_USAGE;
+        }
+        String configText = loaded.get().text();
+        FulcrumConfig config = loaded.get().config();
 
         int eventLoops = Runtime.getRuntime().availableProcessors();
         Transports.Started started;
@@ -63,9 +113,8 @@ public final class Main {
             PortCheck.bothFree(config);
             started = Transports.start(config.transport(), transport -> vertx(eventLoops, transport));
         } catch (IllegalStateException e) {
-            System.err.println("fulcrum: cannot start: " + e.getMessage());
-            System.exit(EXIT_CANNOT_START);
-            return;
+            err.println("fulcrum: cannot start: " + e.getMessage());
+            return EXIT_CANNOT_START;
         }
         Vertx vertx = started.vertx();
         AtomicReference<Fulcrum> running = new AtomicReference<>();
@@ -74,18 +123,17 @@ public final class Main {
         // Starting waits for the first probe of every backend, which may take up to the probe timeout.
         long startSeconds = 30 + config.healthCheck().timeout().toSeconds();
         try {
-            fulcrum = Fulcrum.start(vertx, config, eventLoops, !config.warmUp().isZero())
+            fulcrum = Fulcrum.start(vertx, config, configText, eventLoops, !config.warmUp().isZero())
                     .toCompletionStage().toCompletableFuture().get(startSeconds, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            System.err.println("fulcrum: cannot start: " + (cause instanceof TimeoutException
+            err.println("fulcrum: cannot start: " + (cause instanceof TimeoutException
                     ? "not listening after " + startSeconds + " s" : cause.getMessage()));
             vertx.close();
-            System.exit(EXIT_CANNOT_START);
-            return;
+            return EXIT_CANNOT_START;
         }
         running.set(fulcrum);
-        fulcrum.watch(configPath, configText);
+        fulcrum.watch(configPath);
         log.info(() -> "listening on " + config.listen().host() + ":" + fulcrum.port()
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
                 + config.algorithm() + " over " + config.servers().size() + " backend(s): "
@@ -95,6 +143,7 @@ public final class Main {
         if (!config.warmUp().isZero()) {
             warmUp(fulcrum, config, configText, started.transport());
         }
+        return SERVING;
     }
 
     /**
@@ -149,8 +198,8 @@ public final class Main {
 
     /**
      * Installed before anything listens, so that no signal ever meets the JVM's defaults (which would end the
-     * process on SIGHUP). SIGHUP re-reads the config; SIGTERM or SIGINT drains and exits 0, and a second one
-     * exits at once.
+     * process on SIGHUP). SIGHUP re-reads the config; SIGUSR1 reopens the access log (after logrotate); SIGTERM or
+     * SIGINT drains and exits 0, and a second one exits at once.
      */
     private static void handleSignals(Vertx vertx, AtomicReference<Fulcrum> running, Path configPath) {
         Logger log = Logger.getLogger("fulcrum");
@@ -159,6 +208,13 @@ public final class Main {
             if (fulcrum != null) {
                 log.info("SIGHUP: re-reading " + configPath);
                 fulcrum.rescan();
+            }
+        });
+        Signal.handle(new Signal("USR1"), signal -> {
+            Fulcrum fulcrum = running.get();
+            if (fulcrum != null) {
+                log.info("SIGUSR1: reopening the access log");
+                fulcrum.reopenAccessLog();
             }
         });
         AtomicBoolean stopping = new AtomicBoolean();
@@ -195,45 +251,22 @@ public final class Main {
         System.exit(status);
     }
 
-    private static Path parseArguments(String[] args) {
-        Path config = Path.of("conf", "config.json");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--config", "-c" -> {
-                    if (i + 1 == args.length || args[i + 1].isBlank()) {
-                        usageError("--config needs a path");
-                    }
-                    config = Path.of(args[++i]);
-                }
-                case "--warm-up" -> {
-                    try {
-                        // The transport a default config would run on here, so that its classes are in the archive.
-                        Vertx vertx = Transports.start(IoTransport.AUTO, transport -> vertx(1, transport)).vertx();
-                        WarmUp.Result result = WarmUp.run(vertx, new JsonObject(), ARCHIVE_WARM_UP_REQUESTS,
-                                Duration.ofSeconds(30), () -> Future.succeededFuture(0L), () -> false);
-                        if (result.end() != WarmUp.End.COMPLETE) {
-                            System.err.println("fulcrum: warm-up answered " + result.requests() + " of "
-                                    + ARCHIVE_WARM_UP_REQUESTS + " requests in " + result.took());
-                            System.exit(EXIT_CANNOT_START);
-                        }
-                        System.exit(0);
-                    } catch (Exception e) {
-                        System.err.println("fulcrum: warm-up failed: " + e);
-                        System.exit(EXIT_CANNOT_START);
-                    }
-                }
-                case "--help", "-h" -> {
-                    System.out.println(USAGE);
-                    System.exit(0);
-                }
-                default -> usageError("unknown argument " + args[i]);
+    /** {@code --warm-up}: a default config's balancer run once on loopback, for scripts/java-options.sh's archive. */
+    private static int recordArchive(PrintStream err) {
+        try {
+            // The transport a default config would run on here, so that its classes are in the archive.
+            Vertx vertx = Transports.start(IoTransport.AUTO, transport -> vertx(1, transport)).vertx();
+            WarmUp.Result result = WarmUp.run(vertx, new JsonObject(), ARCHIVE_WARM_UP_REQUESTS,
+                    Duration.ofSeconds(30), () -> Future.succeededFuture(0L), () -> false);
+            if (result.end() != WarmUp.End.COMPLETE) {
+                err.println("fulcrum: warm-up answered " + result.requests() + " of "
+                        + ARCHIVE_WARM_UP_REQUESTS + " requests in " + result.took());
+                return EXIT_CANNOT_START;
             }
+            return 0;
+        } catch (Exception e) {
+            err.println("fulcrum: warm-up failed: " + e);
+            return EXIT_CANNOT_START;
         }
-        return config;
-    }
-
-    private static void usageError(String problem) {
-        System.err.println("fulcrum: " + problem + "\n" + USAGE);
-        System.exit(EXIT_USAGE);
     }
 }

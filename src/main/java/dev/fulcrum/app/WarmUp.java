@@ -102,7 +102,8 @@ final class WarmUp {
             }
         }
         config.put("listenPort", "127.0.0.1:0").put("adminPort", "127.0.0.1:0").put("servers", servers);
-        int port = await(Fulcrum.startUnlogged(vertx, ConfigParser.parse(config.encode()))).port();
+        String text = config.encode();
+        int port = await(Fulcrum.startUnlogged(vertx, ConfigParser.parse(text), text)).port();
 
         // From the first request on: setting up takes a moment, and a short budget would otherwise send nothing.
         long deadline = System.nanoTime() + budget.toNanos();

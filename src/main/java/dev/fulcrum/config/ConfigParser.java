@@ -103,6 +103,8 @@ public final class ConfigParser {
                 limits(root, host),
                 IoTransport.named(root.string("transport", IoTransport.AUTO.toString())),
                 root.duration("warmUp", Duration.ofSeconds(30)),
+                accessLog(root),
+                requestIdHeader(root),
                 servers(root));
         root.rejectUnknown();
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
@@ -133,6 +135,68 @@ public final class ConfigParser {
             default -> throw new ConfigException("forwardedHeaders: " + Values.quote(mode)
                     + " is not one of x-forwarded, forwarded, both, none");
         };
+    }
+
+    /** Off unless given; the file must be writable now, so that a typo is refused rather than found at the first request. */
+    private static AccessLogSettings accessLog(JsonFields root) {
+        if (!root.has("accessLog")) {
+            return null;
+        }
+        JsonFields log = root.object("accessLog");
+        String path = log.string("path", null);
+        String format = log.string("format", "json");
+        log.rejectUnknown();
+        if (path == null) {
+            throw new ConfigException(log.path("path") + ": missing; give \"stdout\" or an absolute file path");
+        }
+        AccessLogSettings.Format parsed = switch (format) {
+            case "json" -> AccessLogSettings.Format.JSON;
+            case "combined" -> AccessLogSettings.Format.COMBINED;
+            default -> throw new ConfigException(log.path("format") + ": " + Values.quote(format) + " is not one of json, combined");
+        };
+        if (!path.equals(AccessLogSettings.STDOUT)) {
+            writableFile(log.path("path"), path);
+        }
+        return new AccessLogSettings(path, parsed);
+    }
+
+    private static void writableFile(String field, String file) {
+        Path path;
+        try {
+            path = Path.of(file);
+        } catch (InvalidPathException e) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " is not a valid path: " + e.getReason());
+        }
+        if (!path.isAbsolute()) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " must be \"stdout\" or an absolute path");
+        }
+        Path dir = path.getParent();
+        if (Files.isDirectory(path)) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " is a directory");
+        }
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new ConfigException(field + ": " + Values.quote(file) + ": its directory does not exist");
+        }
+        if (Files.exists(path) ? !Files.isWritable(path) : !Files.isWritable(dir)) {
+            throw new ConfigException(field + ": " + Values.quote(file) + " cannot be written (permission denied)");
+        }
+    }
+
+    /** The longest header name taken; real ones are a few dozen characters. */
+    private static final int MAX_HEADER_NAME = 64;
+
+    private static String requestIdHeader(JsonFields root) {
+        String name = root.string("requestIdHeader", "X-Request-Id");
+        if (!name.isEmpty() && (name.length() > MAX_HEADER_NAME || !name.chars().allMatch(ConfigParser::isTokenChar))) {
+            throw new ConfigException("requestIdHeader: " + Values.quote(name) + " is not a header name (letters, digits"
+                    + " and !#$%&'*+-.^_`|~, at most " + MAX_HEADER_NAME + "); \"\" turns request IDs off");
+        }
+        return name;
+    }
+
+    /** RFC 9110 §5.6.2 tchar. */
+    private static boolean isTokenChar(int c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
     /** Reads {@code caFile} now, so a missing or wrong file is refused like any other bad value. */

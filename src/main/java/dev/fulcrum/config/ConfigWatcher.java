@@ -27,7 +27,8 @@ public final class ConfigWatcher extends VerticleBase {
     /** Where a valid snapshot goes, and where a refused edit is reported. */
     public interface Target {
 
-        Future<Void> apply(FulcrumConfig next);
+        /** {@code text} is what {@code next} was parsed from. */
+        Future<Void> apply(FulcrumConfig next, String text);
 
         void refused(String reason);
     }
@@ -140,7 +141,7 @@ public final class ConfigWatcher extends VerticleBase {
         // Parsing reads backendTls.caFile, if any: off the event loop.
         vertx.executeBlocking(() -> ConfigParser.parse(text), false)
                 .onFailure(error -> refuse(file + ": " + reason(error), reason(error)))
-                .compose(next -> target.apply(next)
+                .compose(next -> target.apply(next, text)
                         .onSuccess(v -> rescheduleScans(next.configScanPeriod()))
                         .onFailure(error -> refuse(error.getMessage(), error.getMessage())))
                 .onComplete(done -> {

@@ -4,7 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One validated, immutable configuration snapshot. Only {@link ConfigParser} builds it; a reload builds a
+ * One validated, immutable configuration snapshot ({@code accessLog} is null when there is none, and
+ * {@code requestIdHeader} empty when request IDs are off). Only {@link ConfigParser} builds it; a reload builds a
  * whole new one and swaps the reference.
  */
 public record FulcrumConfig(
@@ -25,6 +26,8 @@ public record FulcrumConfig(
         ClientLimits limits,
         IoTransport transport,
         Duration warmUp,
+        AccessLogSettings accessLog,
+        String requestIdHeader,
         List<ServerSpec> servers) {
 
     /** Which forwarding headers the backends see. */

@@ -44,6 +44,7 @@ public final class Metrics implements AutoCloseable {
     private final BackendMeters none;
     private final Counter reloadsApplied;
     private final Counter reloadsRefused;
+    private final Counter accessLogDropped;
     private final JvmGcMetrics gc;
     private volatile boolean lastReloadSucceeded = true;
 
@@ -53,6 +54,9 @@ public final class Metrics implements AutoCloseable {
         this.none = new BackendMeters(registry, NO_BACKEND, null, null);
         this.reloadsApplied = reloads("applied");
         this.reloadsRefused = reloads("refused");
+        this.accessLogDropped = Counter.builder("fulcrum.access.log.dropped")
+                .description("Access-log lines lost because the writer could not keep up or the file could not be written")
+                .register(registry);
         this.gc = prometheus == null ? null : new JvmGcMetrics();
     }
 
@@ -117,6 +121,10 @@ public final class Metrics implements AutoCloseable {
     /** The meters of the responses no backend answered. */
     public BackendMeters none() {
         return none;
+    }
+
+    public void accessLogLineDropped() {
+        accessLogDropped.increment();
     }
 
     public void reloadApplied() {

@@ -22,9 +22,15 @@ final class Exchange {
     private HttpClientRequest request;
     private ResponseDeadlines.Wait wait;
     private boolean timedOut;
+    /** Where the outcome is noted for metrics and the access log; null only if the request bypassed the records. */
+    private final ResponseRecords.Open record;
 
-    static Exchange begin(ProxyContext ctx) {
-        Exchange exchange = new Exchange();
+    private Exchange(ResponseRecords.Open record) {
+        this.record = record;
+    }
+
+    static Exchange begin(ProxyContext ctx, ResponseRecords.Open record) {
+        Exchange exchange = new Exchange(record);
         ctx.set(KEY, exchange);
         return exchange;
     }
@@ -68,6 +74,20 @@ final class Exchange {
 
     Backend backend() {
         return backend;
+    }
+
+    /** An attempt is about to be sent: the backend's time counts from here. */
+    void sending() {
+        if (record != null) {
+            record.sending();
+        }
+    }
+
+    /** The current attempt's backend (if one was chosen) answered or failed it: the response is counted as its. */
+    void answeredBy(Backend answering) {
+        if (answering != null && record != null) {
+            record.answeredBy(answering);
+        }
     }
 
     /** Gives the in-flight slot back; safe to call on every outcome, as only the first call counts. */

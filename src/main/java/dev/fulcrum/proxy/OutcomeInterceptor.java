@@ -50,8 +50,9 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
         exchanges.started();
-        Exchange exchange = Exchange.begin(ctx);
+        Exchange exchange = Exchange.begin(ctx, records.of(ctx.request().proxiedRequest()));
         dropEmptyBody(ctx);
+        exchange.sending();
         return ctx.sendRequest().compose(response -> answered(ctx, exchange, response), error -> failed(ctx, exchange, error));
     }
 
@@ -77,9 +78,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private Future<ProxyResponse> answered(ProxyContext ctx, Exchange exchange, ProxyResponse response) {
         exchange.answered();
         Backend backend = exchange.backend();
-        if (backend != null) {
-            records.answeredBy(ctx.request().proxiedRequest(), backend);
-        }
+        exchange.answeredBy(backend);
         if (isInterim(ctx, response)) {
             // Vert.x takes a 1xx other than 100 and 103 for the final response, so the real one would arrive on
             // a connection it thinks idle. That connection is closed; the client hears why.
@@ -126,9 +125,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         exchange.answered();
         BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
         Backend backend = exchange.backend();
-        if (backend != null) {
-            records.answeredBy(ctx.request().proxiedRequest(), backend);
-        }
+        exchange.answeredBy(backend);
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         // A retry on the backend that failed the first attempt counts once: one client request, one failure.
         if (backend != null && !clientGone && !exchange.failedBefore(backend)) {
@@ -141,6 +138,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
             exchange.release();
             backend.meters().retried();
             exchange.retryAfter(backend, failure == BackendFailure.BROKEN && !nothingSent);
+            exchange.sending();
             return origin.create(ctx, exchange)
                     .compose(request -> ctx.request().send(request))
                     .compose(response -> answered(ctx, exchange, response), retryError -> retryFailed(ctx, exchange, failure, retryError));

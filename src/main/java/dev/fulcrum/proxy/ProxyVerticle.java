@@ -1,5 +1,6 @@
 package dev.fulcrum.proxy;
 
+import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.balancer.Algorithms;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.config.ClientLimits;
@@ -42,6 +43,7 @@ public final class ProxyVerticle extends VerticleBase {
     private final ConnectionLimit connectionLimit;
     private final ResponseBudget responseBudget;
     private final Metrics metrics;
+    private final AccessLogs accessLogs;
     private Routing routing;
     private final Exchanges exchanges = new Exchanges();
     private BackendClients clients;
@@ -57,11 +59,12 @@ public final class ProxyVerticle extends VerticleBase {
     /** Requests received since the start, answered or not; touched only on this verticle's event loop. */
     private long received;
 
-    /** {@code connectionLimit}, {@code responseBudget} and {@code metrics} are shared by every proxy verticle. */
+    /** Everything but {@code config} is shared by every proxy verticle. */
     public ProxyVerticle(FulcrumConfig config, BackendRegistry registry, ConnectionLimit connectionLimit,
-                         ResponseBudget responseBudget, Metrics metrics) {
+                         ResponseBudget responseBudget, Metrics metrics, AccessLogs accessLogs) {
         this.registry = registry;
         this.metrics = metrics;
+        this.accessLogs = accessLogs;
         this.connectionLimit = connectionLimit;
         this.responseBudget = responseBudget;
         this.routing = new Routing(config, registry.healthy(), Algorithms.create(config.algorithm()));
@@ -71,18 +74,18 @@ public final class ProxyVerticle extends VerticleBase {
     public Future<?> start() {
         clients = new BackendClients(vertx, routing.config());
         timeouts = new ClientTimeouts(vertx, () -> routing.config(), responseBudget);
-        records = new ResponseRecords(metrics.none(), timeouts);
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> routeWith(routing.config()));
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 
         Supplier<Routing> current = () -> routing;
+        records = new ResponseRecords(metrics.none(), timeouts, accessLogs, current);
         deadlines = new ResponseDeadlines(vertx, () -> routing.config().requestTimeout());
         BackendOrigin origin = new BackendOrigin(current, clients, deadlines, timeouts);
         HttpDate date = new HttpDate();
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
-                .addInterceptor(new ResponseWriter(date), false)
+                .addInterceptor(new ResponseWriter(date, current), false)
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)

@@ -1,63 +1,116 @@
 package dev.fulcrum.proxy;
 
+import dev.fulcrum.accesslog.AccessLog;
+import dev.fulcrum.accesslog.AccessLogEntry;
+import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.metrics.BackendMeters;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.SocketAddress;
 
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Records every response once it is over, whoever gave it (a backend, or Fulcrum itself for a bad request or no
  * healthy backend): from the request's arrival to its response's last byte, counted in the meters of the backend
- * that answered or failed it. One per proxy verticle, touched only on its event loop.
+ * that answered or failed it, and written to the access log if there is one. One per proxy verticle, touched only
+ * on its event loop.
  */
 final class ResponseRecords {
 
-    /** What is counted for a response whose client went away before its status line was sent (NGINX's code). */
+    /** What is recorded for a response whose client went away before its status line was sent (NGINX's code). */
     static final int CLIENT_CLOSED_REQUEST = 499;
 
     private final Map<HttpServerRequest, Open> open = new IdentityHashMap<>();
     private final BackendMeters none;
     private final ClientTimeouts timeouts;
+    private final AccessLogs accessLogs;
+    private final Supplier<Routing> routing;
 
-    ResponseRecords(BackendMeters none, ClientTimeouts timeouts) {
+    ResponseRecords(BackendMeters none, ClientTimeouts timeouts, AccessLogs accessLogs, Supplier<Routing> routing) {
         this.none = none;
         this.timeouts = timeouts;
+        this.accessLogs = accessLogs;
+        this.routing = routing;
     }
 
-    /** Call first for every request: its response is recorded when it ends, or when its connection closes first. */
+    /**
+     * Call first for every request: it gets its ID, and its response is recorded when it ends, or when its
+     * connection closes first.
+     */
     void arrived(HttpServerRequest request) {
-        Open record = new Open(System.nanoTime(), none);
+        String header = routing.get().config().requestIdHeader();
+        String id = header.isEmpty() ? null : RequestIds.assign(request, header);
+        Open record = new Open(System.nanoTime(), id, none);
         open.put(request, record);
         request.response().endHandler(ended -> ended(request, record));
     }
 
-    /** {@code backend} answered {@code request}, or failed it (the 502 or 504 is then its). */
-    void answeredBy(HttpServerRequest request, Backend backend) {
-        Open record = open.get(request);
-        if (record != null) {
-            record.meters = backend.meters();
-        }
+    /** The record of {@code request}, which an exchange keeps so that its outcome is noted without a lookup. */
+    Open of(HttpServerRequest request) {
+        return open.get(request);
     }
 
     private void ended(HttpServerRequest request, Open record) {
         open.remove(request);
         timeouts.requestEnded(request);
         HttpServerResponse response = request.response();
+        long nanos = System.nanoTime() - record.arrivedNanos;
         int status = response.headWritten() ? response.getStatusCode() : CLIENT_CLOSED_REQUEST;
-        record.meters.responded(status, System.nanoTime() - record.arrivedNanos);
+        record.meters.responded(status, nanos);
+        AccessLog log = accessLogs.current();
+        if (log != null) {
+            log.log(entry(request, record, status, nanos));
+        }
     }
 
-    private static final class Open {
+    private static AccessLogEntry entry(HttpServerRequest request, Open record, int status, long nanos) {
+        SocketAddress client = request.remoteAddress();
+        return new AccessLogEntry(System.currentTimeMillis() - nanos / 1_000_000, record.id,
+                client == null ? "-" : client.hostAddress(), request.method().name(), request.uri(),
+                request.version() == null ? "HTTP/1.1" : protocol(request), status, request.response().bytesWritten(),
+                nanos, record.backend == null ? null : record.backend.url(), record.backendNanos,
+                request.headers().get(HttpHeaders.USER_AGENT), request.headers().get(HttpHeaders.REFERER));
+    }
 
-        final long arrivedNanos;
-        BackendMeters meters;
+    private static String protocol(HttpServerRequest request) {
+        return switch (request.version()) {
+            case HTTP_1_0 -> "HTTP/1.0";
+            case HTTP_1_1 -> "HTTP/1.1";
+            case HTTP_2 -> "HTTP/2.0";
+        };
+    }
 
-        Open(long arrivedNanos, BackendMeters meters) {
+    /** One request's record while its response is being given. */
+    static final class Open {
+
+        private final long arrivedNanos;
+        private final String id;
+        private BackendMeters meters;
+        private Backend backend;
+        private long sentNanos;
+        private long backendNanos = -1;
+
+        private Open(long arrivedNanos, String id, BackendMeters meters) {
             this.arrivedNanos = arrivedNanos;
+            this.id = id;
             this.meters = meters;
+        }
+
+        /** An attempt is about to go to a backend. */
+        void sending() {
+            sentNanos = System.nanoTime();
+        }
+
+        /** {@code answering} answered (its response's head is in), or failed the attempt: the response is its. */
+        void answeredBy(Backend answering) {
+            backend = answering;
+            meters = answering.meters();
+            backendNanos = System.nanoTime() - sentNanos;
         }
     }
 }

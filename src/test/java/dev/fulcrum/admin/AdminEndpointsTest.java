@@ -4,6 +4,7 @@ import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.balancer.HealthState;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
 import io.netty.util.concurrent.EventExecutor;
@@ -14,11 +15,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -93,5 +97,28 @@ class AdminEndpointsTest {
         Http.Reply notReady = admin.get("/health/ready").await();
         assertEquals(503, notReady.status());
         assertEquals("DOWN", new JsonObject(notReady.body()).getString("status"));
+    }
+
+    /** The text the serving config was parsed from, as {@code fulcrum check --diff} reads it: a refused edit is not it. */
+    @Test
+    void configServesTheRunningConfigAndFollowsLiveReloads(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend a = TestBackend.start(vertx, "a");
+        TestBackend b = TestBackend.start(vertx, "b");
+        JsonObject config = Balancer.config(a);
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        Http admin = new Http(vertx, fulcrum.adminPort());
+        String started = Files.readString(file.path());
+
+        assertEquals(new Http.Reply(200, started), admin.get("/config").await());
+
+        file.rewriteInPlace(config.copy().put("servers", new JsonArray().add(a.url()).add(b.url())));
+        Await.until("the edit applied", Duration.ofSeconds(5), () -> fulcrum.status().generation() == 2);
+        String reloaded = Files.readString(file.path());
+        assertEquals(new Http.Reply(200, reloaded), admin.get("/config").await());
+
+        file.rewriteInPlace(config.copy().put("servers", new JsonArray().add("ftp://a:21")));
+        Await.until("the edit is refused", Duration.ofSeconds(5), () -> fulcrum.status().lastError() != null);
+        assertEquals(new Http.Reply(200, reloaded), admin.get("/config").await());
     }
 }

@@ -9,7 +9,10 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The shell helpers that run.sh and demo.sh share, run by bash under the scripts' own strict mode. */
+/**
+ * The shell helpers that run.sh, demo.sh and check.sh share, run by bash under the scripts' own strict mode.
+ * (check.sh itself runs the jar, so ConfigCheckIT runs it, once the jar is built.)
+ */
 class ScriptsTest {
 
     @Test

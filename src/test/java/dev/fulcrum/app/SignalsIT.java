@@ -2,6 +2,7 @@ package dev.fulcrum.app;
 
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.LogFile;
 import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
@@ -25,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Signals on the real jar (run by failsafe, after the jar is built): a second SIGTERM, a drain cut short, SIGHUP during the delay, SIGINT. */
+/** Signals on the real jar (run by failsafe, after the jar is built): a second SIGTERM, a drain cut short, SIGHUP during the delay, SIGINT, SIGUSR1. */
 @ExtendWith(VertxExtension.class)
 class SignalsIT {
 
@@ -115,6 +116,28 @@ class SignalsIT {
         assertTrue(fulcrum.waitFor(10, TimeUnit.SECONDS), log(dir));
         assertEquals(0, fulcrum.exitValue(), log(dir));
         assertTrue(log(dir).contains("drained 1 request(s)"), log(dir));
+    }
+
+    /** README, Observability: "kill -USR1 reopens the file", as logrotate's postrotate does after moving it away. */
+    @Test
+    void sigusr1ReopensTheAccessLogThatLogrotateMoved(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend backend = TestBackend.start(vertx, "a");
+        int[] ports = Ports.free(2);
+        Path accessLog = dir.resolve("access.log");
+        Process fulcrum = launch(dir, ports, backend, "\"accessLog\": {\"path\": \"" + accessLog + "\"}");
+        Http http = new Http(vertx, ports[0]);
+        assertEquals(200, http.get("/before").await().status());
+        LogFile.lines(accessLog, 1);
+        Path rotated = dir.resolve("access.log.1");
+        Files.move(accessLog, rotated);
+
+        signal(fulcrum, "USR1");
+        Await.until("the access log is reopened", WAIT, () -> Files.exists(accessLog));
+        assertEquals(200, http.get("/after").await().status());
+
+        assertTrue(LogFile.lines(accessLog, 1).get(0).contains("\"uri\":\"/after\""));
+        assertEquals(1, LogFile.lines(rotated, 1).size());
+        assertTrue(fulcrum.isAlive(), log(dir));
     }
 
     private Process launch(Path dir, int[] ports, TestBackend backend, String extra) throws IOException {

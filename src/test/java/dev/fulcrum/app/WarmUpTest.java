@@ -117,7 +117,8 @@ class WarmUpTest {
         TestBackend backend = TestBackend.start(vertx, "b");
         JsonObject config = new JsonObject().put("listenPort", "127.0.0.1:0").put("adminPort", "127.0.0.1:0")
                 .put("servers", new JsonArray().add(backend.url()));
-        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.parse(config.encode()), 1, true).await();
+        String text = config.encode();
+        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.parse(text), text, 1, true).await();
         Http admin = new Http(vertx, fulcrum.adminPort());
 
         Http.Reply warming = admin.get("/health/ready").await();

@@ -12,7 +12,7 @@ class MeterReadingTest {
 
     @Test
     void aReadingHasTheCountsAndCumulativeBucketsThatMetricsExposes() {
-        try (Metrics metrics = Metrics.prometheus("test", ReloadStatus::initial, () -> 0)) {
+        try (Metrics metrics = Metrics.prometheus("test", () -> ReloadStatus.initial("{}"), () -> 0)) {
             BackendMeters meters = metrics.backend("http://a:1", () -> 0, () -> true);
             meters.responded(200, TimeUnit.MICROSECONDS.toNanos(300));
             meters.responded(200, TimeUnit.MILLISECONDS.toNanos(1));

@@ -587,7 +587,8 @@ class BalancingHealthEdgeCasesTest {
     // ------------------------------------------------------------------------------------------------------
 
     private static Fulcrum startOnOneEventLoop(Vertx vertx, JsonObject config) {
-        return Fulcrum.start(vertx, ConfigParser.parse(config.encode()), 1).await();
+        String text = config.encode();
+        return Fulcrum.start(vertx, ConfigParser.parse(text), text, 1).await();
     }
 
     private static TestBackend slowBackend(Vertx vertx, String name, long millis) {

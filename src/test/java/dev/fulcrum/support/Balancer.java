@@ -38,14 +38,15 @@ public final class Balancer {
     }
 
     public static Fulcrum start(Vertx vertx, JsonObject config) {
-        return Fulcrum.start(vertx, ConfigParser.parse(config.encode()), 2).await();
+        String text = config.encode();
+        return Fulcrum.start(vertx, ConfigParser.parse(text), text, 2).await();
     }
 
     /** Starts from {@code file} and applies its edits, checked every 20 ms unless the config says otherwise. */
     public static Fulcrum startWatching(Vertx vertx, ConfigFile file) {
         String text = ConfigParser.read(file.path());
-        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.parse(text), 2).await();
-        fulcrum.watch(file.path(), text).await();
+        Fulcrum fulcrum = Fulcrum.start(vertx, ConfigParser.parse(text), text, 2).await();
+        fulcrum.watch(file.path()).await();
         return fulcrum;
     }
 }
