@@ -29,24 +29,26 @@ final class TrafficSampler {
         this.clock = clock;
     }
 
+    /** One tick: every reading is stamped with the tick's time, as a scrape stamps its samples. */
     void sample() {
+        long now = clock.getAsLong();
         Map<BackendMeters, TrafficWindow> next = new HashMap<>();
         for (Backend backend : registry.all()) {
-            read(backend.meters(), next);
+            read(backend.meters(), now, next);
         }
-        read(none, next);
+        read(none, now, next);
         windows = next;
     }
 
-    private void read(BackendMeters meters, Map<BackendMeters, TrafficWindow> next) {
-        TrafficWindow window = Objects.requireNonNullElseGet(windows.get(meters), () -> new TrafficWindow(clock));
-        window.record(meters.read());
+    private void read(BackendMeters meters, long now, Map<BackendMeters, TrafficWindow> next) {
+        TrafficWindow window = Objects.requireNonNullElseGet(windows.get(meters), TrafficWindow::new);
+        window.record(now, meters.read());
         next.put(meters, window);
     }
 
     /** An empty window for meters not sampled yet (a backend added within the last second). */
     TrafficWindow window(BackendMeters meters) {
-        return windows.getOrDefault(meters, new TrafficWindow(clock));
+        return windows.getOrDefault(meters, new TrafficWindow());
     }
 
     TrafficWindow fulcrumsOwnAnswers() {

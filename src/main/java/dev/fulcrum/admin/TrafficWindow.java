@@ -2,23 +2,20 @@ package dev.fulcrum.admin;
 
 import dev.fulcrum.metrics.MeterReading;
 
-import java.util.function.LongSupplier;
-
 /**
  * The last minute of one backend's meters, from a {@link MeterReading} a second. Response counts are kept for
  * each of the last {@value #STEPS} one-second steps (the sparkline); duration buckets, eight times their
  * weight, only from every {@value #BUCKETS_EVERY}th reading, plus the newest, so that a pool of thousands of
  * backends costs about 3 KiB each: percentiles then span 60 to 70 s, and are as fresh as the newest reading.
- * Rates divide by the time the clock says passed, not by a count of steps: a late tick stretches its step
- * instead of inflating its rate. Used from one thread (the admin event loop).
+ * Rates divide by the time that passed, not by a count of steps: a late tick stretches its step instead of
+ * inflating its rate. Each reading comes with its time, the same for every backend read in one tick, so that
+ * backends' rates cover the same span and add up exactly. Used from one thread (the admin event loop).
  */
 final class TrafficWindow {
 
     static final int STEPS = 60;
     static final int BUCKETS_EVERY = 10;
 
-    /** Monotonic nanoseconds. */
-    private final LongSupplier clock;
     /** By reading number modulo their length: STEPS + 1 readings make STEPS steps. */
     private final long[] times = new long[STEPS + 1];
     private final long[] responses = new long[STEPS + 1];
@@ -29,19 +26,15 @@ final class TrafficWindow {
     private long recorded;
     private MeterReading newest;
 
-    TrafficWindow(LongSupplier clock) {
-        this.clock = clock;
-    }
-
-    void record(MeterReading reading) {
-        long now = clock.getAsLong();
+    /** {@code nanos}: when it was read, on a monotonic clock. */
+    void record(long nanos, MeterReading reading) {
         int slot = (int) (recorded % times.length);
-        times[slot] = now;
+        times[slot] = nanos;
         responses[slot] = reading.responses();
         serverErrors[slot] = reading.serverErrors();
         if (recorded % BUCKETS_EVERY == 0) {
             int bucketSlot = (int) (recorded / BUCKETS_EVERY % bucketTimes.length);
-            bucketTimes[bucketSlot] = now;
+            bucketTimes[bucketSlot] = nanos;
             bucketReadings[bucketSlot] = reading;
         }
         newest = reading;

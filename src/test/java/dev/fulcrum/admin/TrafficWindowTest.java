@@ -13,8 +13,7 @@ class TrafficWindowTest {
 
     private static final int BUCKETS = MeterReading.bucketBoundsSeconds().length;
 
-    private long now;
-    private final TrafficWindow window = new TrafficWindow(() -> now);
+    private final TrafficWindow window = new TrafficWindow();
 
     @Test
     void requestsPerSecondAndErrorShareAreDifferencesOverTheTimeThatPassed() {
@@ -106,12 +105,12 @@ class TrafficWindowTest {
 
     @Test
     void backendsRatesAddUpAsSumOfRateDoes() {
-        TrafficWindow other = new TrafficWindow(() -> now);
+        TrafficWindow other = new TrafficWindow();
         record(0, new MeterReading(0, 0, 0, filled(0)));
-        other.record(new MeterReading(0, 0, 0, filled(0)));
+        other.record(0, new MeterReading(0, 0, 0, filled(0)));
         // This backend: 90 fast responses (at most 0.5 ms); the other: 10 errors, all beyond 60 s.
         record(1, new MeterReading(90, 0, 90, filled(90)));
-        other.record(new MeterReading(10, 10, 10, filled(0)));
+        other.record(TimeUnit.SECONDS.toNanos(1), new MeterReading(10, 10, 10, filled(0)));
 
         TrafficRates total = window.lastMinute().plus(other.lastMinute());
 
@@ -122,8 +121,7 @@ class TrafficWindowTest {
     }
 
     private void record(int second, MeterReading reading) {
-        now = TimeUnit.SECONDS.toNanos(second);
-        window.record(reading);
+        window.record(TimeUnit.SECONDS.toNanos(second), reading);
     }
 
     /** Every bucket holds {@code count}: all of them at most 0.5 ms. */
