@@ -183,8 +183,9 @@ public final class Fulcrum implements ConfigWatcher.Target {
             ReloadStatus applied = status.updateAndGet(current -> current.applied(text));
             config = next;
             metrics.reloadApplied();
-            RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
-                    + ConfigChanges.describe(previous, next));
+            String changes = ConfigChanges.describe(previous, next);
+            RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): " + changes);
+            admin.timeline().reloadApplied(applied.generation(), changes);
             return null;
         });
     }
@@ -207,6 +208,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     public void refused(String reason) {
         status.updateAndGet(current -> current.refused(reason));
         metrics.reloadRefused();
+        admin.timeline().reloadRefused(reason);
     }
 
     /** The jar's version (its manifest's), or "dev" when run from classes. */
