@@ -18,6 +18,7 @@ public final class Algorithms {
         SlowStart slowStart = new SlowStart(config.slowStart(), System::nanoTime);
         return switch (config.algorithm()) {
             case "least-busy" -> new LeastBusy(new InFlightLoad(slowStart), new SplittableRandom());
+            case "least-time" -> new LeastBusy(new ResponseTimeLoad(slowStart, System::nanoTime), new SplittableRandom());
             case "round-robin" -> new RoundRobin(slowStart);
             default -> throw new IllegalArgumentException("unknown algorithm " + config.algorithm());
         };

@@ -33,6 +33,7 @@ public final class Backend {
     private volatile String lastFailure;
     private volatile int weight;
     private final BackendMeters meters;
+    private final PeakEwma responseTime = new PeakEwma();
     /**
      * Whether its next move to HEALTHY is a (re)join that slow start ramps: true once it has been down, or when a
      * reload added it. A backend present at the start is not ramped when its first probe passes, as in HAProxy,
@@ -150,6 +151,11 @@ public final class Backend {
      */
     public long joinedAt() {
         return joinedAt;
+    }
+
+    /** Its response time as least-time measures it, shared by every event loop. */
+    public PeakEwma responseTime() {
+        return responseTime;
     }
 
     @Override
