@@ -36,8 +36,8 @@ public final class Backend {
     private final PeakEwma responseTime = new PeakEwma();
     /**
      * Whether its next move to HEALTHY is a (re)join that slow start ramps: true once it has been down, or when a
-     * reload added it. A backend present at the start is not ramped when its first probe passes, as in HAProxy,
-     * where there is nothing yet to protect it from: every backend is new.
+     * reload added it. A backend present at the start is not ramped when its first probe passes, as in HAProxy:
+     * every backend is new then, and ramping them all would ramp none.
      */
     private volatile boolean rejoins;
     private volatile long joinedAt = JOINED_AT_START;
