@@ -10,11 +10,16 @@ public final class Algorithms {
     private Algorithms() {
     }
 
-    /** A new instance for one event loop, as {@code config} says; names are validated by the config parser. */
+    /**
+     * A new instance for one event loop, as {@code config} says; names are validated by the config parser. Slow
+     * start applies to the policies that weigh backends; the hashing ones keep their affinity and ignore it.
+     */
     public static LoadBalancer create(FulcrumConfig config) {
+        SlowStart slowStart = new SlowStart(config.slowStart(), System::nanoTime);
         return switch (config.algorithm()) {
-            case "least-busy" -> new LeastBusy(new SplittableRandom());
-            case "round-robin" -> new RoundRobin();
+            case "least-busy" -> new LeastBusy(new InFlightLoad(slowStart), new SplittableRandom());
+            case "least-time" -> new LeastBusy(new ResponseTimeLoad(slowStart, System::nanoTime), new SplittableRandom());
+            case "round-robin" -> new RoundRobin(slowStart);
             default -> throw new IllegalArgumentException("unknown algorithm " + config.algorithm());
         };
     }

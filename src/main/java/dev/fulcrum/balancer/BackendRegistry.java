@@ -28,14 +28,17 @@ public final class BackendRegistry {
     /**
      * Makes the set match a new server list. A server already known by its URL keeps its Backend, and so its
      * health, counters and pooled connections; only its weight may change. New servers start UNKNOWN, so they
-     * get traffic only once a probe has passed. Called from one thread at a time (the reload path).
+     * get traffic only once a probe has passed, and then through slow start if it is on. Called from one thread
+     * at a time (the reload path).
      */
     public void update(List<ServerSpec> servers) {
         Map<String, Backend> known = all().stream().collect(Collectors.toMap(Backend::url, b -> b));
         backends.set(servers.stream().map(spec -> {
             Backend backend = known.get(spec.url());
             if (backend == null) {
-                return new Backend(spec, HealthState.UNKNOWN, metrics);
+                Backend added = new Backend(spec, HealthState.UNKNOWN, metrics);
+                added.addedByReload();
+                return added;
             }
             backend.weight(spec.weight());
             return backend;
