@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Per-backend request series over real sockets: exact counts, the in-flight gauge, and Fulcrum's own answers. */
 @ExtendWith(VertxExtension.class)
@@ -125,7 +126,10 @@ class RequestMetricsTest {
                 scrape -> scrape.count("fulcrum_backend_up", "backend", flaky.url()) == 1);
         double probes = up.count("fulcrum_backend_health_checks_total", "backend", flaky.url(), "result", "success")
                 + up.count("fulcrum_backend_health_checks_total", "backend", flaky.url(), "result", "failure");
-        assertEquals(true, Math.abs(probes - flaky.probes()) <= 1, probes + " counted, " + flaky.probes() + " made");
+        int made = flaky.probes();
+        // A probe is counted once its result is in: the ones still on their way (one per round, on a loaded machine
+        // a second one timed out and resent) are made but not counted yet.
+        assertTrue(probes <= made && probes >= made - 2, probes + " counted, " + made + " made");
     }
 
     @Test
