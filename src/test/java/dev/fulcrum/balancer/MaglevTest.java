@@ -39,6 +39,12 @@ class MaglevTest {
         return MaglevTableTest.members(count).stream().map(member -> backend(member.name(), 1)).toList();
     }
 
+    static void load(Backend backend, int inFlight) {
+        for (int i = 0; i < inFlight; i++) {
+            backend.requestStarted();
+        }
+    }
+
     static Maglev maglev(HashSettings settings, MaglevTables tables, List<Backend> healthy) {
         return new Maglev(settings, tables, new LeastBusy(new SplittableRandom(3)), healthy);
     }
