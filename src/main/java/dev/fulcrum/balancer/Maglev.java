@@ -34,8 +34,9 @@ public final class Maglev implements LoadBalancer {
     private final BoundedLoad bound;
     private final LoadBalancer keyless;
 
-    /** The healthy set last seen on a first attempt. */
+    /** The healthy set last seen on a first attempt, and its total weight. */
     private List<Backend> healthy = List.of();
+    private long healthyWeight;
     /** The table being filled for {@link #healthy}, and its backends by member index; null once it serves. */
     private CompletableFuture<MaglevTable> wanted;
     private Backend[] wantedBackends;
@@ -85,12 +86,13 @@ public final class Maglev implements LoadBalancer {
         if (owner != null && (bound == null || owner.inFlight() == 0)) {
             return owner;
         }
+        // The bound needs the pool's load: a pass over the pool, paid only when the key's backend is busy.
         long poolInFlight = 0;
-        long poolWeight = 0;
+        long poolWeight = everyHealthy ? healthyWeight : 0;
         if (bound != null) {
             for (int i = 0; i < candidates.size(); i++) {
                 poolInFlight += candidates.get(i).inFlight();
-                poolWeight += candidates.get(i).weight();
+                poolWeight += everyHealthy ? 0 : candidates.get(i).weight();
             }
             if (owner != null && bound.admits(owner, poolInFlight, poolWeight)) {
                 return owner;
@@ -155,6 +157,7 @@ public final class Maglev implements LoadBalancer {
     /** A new healthy set: ask for its table, and keep serving the current one for the backends still in the set. */
     private void follow(List<Backend> next) {
         healthy = next;
+        healthyWeight = next.stream().mapToLong(Backend::weight).sum();
         if (next.isEmpty()) {
             wanted = null;
             restrictTo(next);
