@@ -50,13 +50,15 @@ public final class MaglevTable {
         int count = sorted.size();
         int[] position = new int[count];
         int[] skip = new int[count];
+        int[] weight = new int[count];
         long[] target = new long[count];
         int maxWeight = 0;
         for (int i = 0; i < count; i++) {
             byte[] name = sorted.get(i).name().getBytes(StandardCharsets.UTF_8);
             position[i] = (int) Long.remainderUnsigned(XxHash64.hash(name, 0), size);
             skip[i] = (int) Long.remainderUnsigned(XxHash64.hash(name, 1), size - 1) + 1;
-            maxWeight = Math.max(maxWeight, sorted.get(i).weight());
+            weight[i] = sorted.get(i).weight();
+            maxWeight = Math.max(maxWeight, weight[i]);
         }
         int[] slots = new int[size];
         Arrays.fill(slots, -1);
@@ -64,7 +66,7 @@ public final class MaglevTable {
         int filled = 0;
         for (long round = 1; filled < size; round++) {
             for (int i = 0; i < count && filled < size; i++) {
-                if (round * sorted.get(i).weight() < target[i]) {
+                if (round * weight[i] < target[i]) {
                     continue;
                 }
                 target[i] += maxWeight;
