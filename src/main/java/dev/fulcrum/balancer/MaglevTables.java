@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * a verticle has a Vert.x context and stay free of Vert.x; one thread fills one table at a time, so a flapping
  * backend queues fills instead of taking several workers; and the thread is a daemon that ends after a while
  * idle, so there is nothing to stop with the Fulcrum and nothing left behind by one that was never stopped.
- * A table of 65,537 slots for 1,000 backends takes about a millisecond (see {@code MaglevBenchmark}).
+ * A table of 65,537 slots for 1,000 backends takes some 13 ms on a busy 2-core VM ({@code MaglevBenchmark}): an
+ * event loop must not spend that, and a worker need not.
  */
 public final class MaglevTables {
 
