@@ -19,6 +19,8 @@ public final class BackendRegistry {
     private final AtomicReference<List<Backend>> backends = new AtomicReference<>(List.of());
 
     private final Metrics metrics;
+    /** Shared by every event loop's hashing policy, so that each healthy set's table is filled once. */
+    private final MaglevTables maglevTables = new MaglevTables();
 
     public BackendRegistry(List<ServerSpec> servers, HealthState initialHealth, Metrics metrics) {
         this.metrics = metrics;
@@ -45,6 +47,10 @@ public final class BackendRegistry {
         }).toList());
         Set<String> kept = servers.stream().map(ServerSpec::url).collect(Collectors.toSet());
         known.keySet().stream().filter(url -> !kept.contains(url)).forEach(metrics::retire);
+    }
+
+    public MaglevTables maglevTables() {
+        return maglevTables;
     }
 
     public List<Backend> all() {

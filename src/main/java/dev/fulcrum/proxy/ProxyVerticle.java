@@ -67,7 +67,7 @@ public final class ProxyVerticle extends VerticleBase {
         this.accessLogs = accessLogs;
         this.connectionLimit = connectionLimit;
         this.responseBudget = responseBudget;
-        this.routing = new Routing(config, registry.healthy(), Algorithms.create(config));
+        this.routing = new Routing(config, registry.healthy(), Algorithms.create(config, registry));
     }
 
     @Override
@@ -246,7 +246,7 @@ public final class ProxyVerticle extends VerticleBase {
 
     private void routeWith(FulcrumConfig config) {
         routing = new Routing(config, registry.healthy(), Algorithms.unchanged(routing.config(), config)
-                ? routing.balancer() : Algorithms.create(config));
+                ? routing.balancer() : Algorithms.create(config, registry));
         clients.reconfigure(config, registry.all());
     }
 
