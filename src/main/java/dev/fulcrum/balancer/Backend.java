@@ -135,6 +135,8 @@ public final class Backend {
                 rejoins = true;
             } else if (state == HealthState.HEALTHY && rejoins) {
                 joinedAt = nanoTime;
+                // What it was like before it went down (a failure penalty, most likely) says nothing of it now.
+                responseTime.forget();
             }
         }
         health = state;

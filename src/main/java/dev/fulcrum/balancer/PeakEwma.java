@@ -48,6 +48,11 @@ public final class PeakEwma {
         }
     }
 
+    /** Back to no sample: for a backend back from being down, which is valued as a new one until it answers. */
+    void forget() {
+        estimate.set(null);
+    }
+
     /**
      * How much an estimate {@code elapsed} nanoseconds old still counts. Two event loops may record out of order
      * by a few microseconds: a sample from the past counts as a sample of now.

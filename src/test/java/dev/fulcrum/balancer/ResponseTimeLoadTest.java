@@ -105,6 +105,17 @@ class ResponseTimeLoadTest {
     }
 
     @Test
+    void aBackendBackFromBeingDownStartsAfreshAtTheTypicalTime() {
+        Backend back = backend("back", 1);
+        load.completed(backend("peer", 1), 10 * MS, Outcome.ANSWERED);
+        load.completed(back, 1 * MS, Outcome.FAILED);
+        back.health(HealthState.UNHEALTHY, clock.getAsLong());
+        back.health(HealthState.HEALTHY, clock.getAsLong());
+        assertTrue(Double.isNaN(estimateNow(back)));
+        assertEquals(10.0 * MS, loadNow(back));
+    }
+
+    @Test
     void aRampingBackendsLoadIsDividedByItsSlowStartWeight() {
         ResponseTimeLoad ramped = new ResponseTimeLoad(new SlowStart(Duration.ofSeconds(10), clock), clock);
         Backend back = backend("back", 1);
