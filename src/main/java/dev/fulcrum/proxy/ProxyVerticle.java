@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
  * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
  * on the way out): response writer, WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers,
- * sticky sessions, outcome (selection, retry, accounting).
+ * outcome (sticky sessions, selection, retry, accounting).
  */
 public final class ProxyVerticle extends VerticleBase {
 
@@ -91,8 +91,7 @@ public final class ProxyVerticle extends VerticleBase {
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
-                .addInterceptor(sticky, false)
-                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records), true);
+                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records, sticky), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
 
