@@ -144,7 +144,9 @@ class RequestMetricsTest {
         }
         Scrape scrape = Scrape.of(vertx, fulcrum.adminPort());
         assertEquals(1, scrape.count("fulcrum_backend_ejections_total", "backend", dying.url()));
-        assertEquals(1, scrape.count("fulcrum_retries_total", "backend", dying.url()));
+        // Each request that met the refusal before the proxies heard of the ejection was retried: at least the first.
+        double retries = scrape.count("fulcrum_retries_total", "backend", dying.url());
+        assertTrue(retries >= 1 && retries <= 4, retries + " retries");
         assertEquals(0, scrape.count("fulcrum_backend_ejections_total", "backend", healthy.url()));
     }
 }
