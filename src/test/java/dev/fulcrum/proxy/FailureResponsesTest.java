@@ -7,6 +7,7 @@ import dev.fulcrum.health.HealthEvent;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @ExtendWith(VertxExtension.class)
 class FailureResponsesTest {
@@ -57,5 +59,21 @@ class FailureResponsesTest {
                 .await();
 
         assertEquals(List.of("502", "text/plain;charset=utf-8", "backend refused the connection\n"), reply);
+    }
+
+    /** A backend slower than requestTimeout to send headers: 504 by design, in about requestTimeout. */
+    @Test
+    void backendSlowerThanRequestTimeoutIs504(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "slower", req -> vertx.setTimer(1500, id -> req.response().end("late")));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend)
+                .put("requestTimeout", "400ms").put("clientIdleTimeout", "5s").put("consecutiveFailures", 100));
+
+        long start = System.nanoTime();
+        RawHttp.Response response = RawHttp.send(fulcrum.port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        long took = (System.nanoTime() - start) / 1_000_000;
+
+        assertEquals(504, response.status(), response::toString);
+        assertTrue(took < 1_400, "took " + took + " ms");
+        Await.until("nothing in flight", Duration.ofSeconds(5), () -> fulcrum.backends().all().get(0).inFlight() == 0);
     }
 }
