@@ -2,6 +2,7 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.InFlight;
 import dev.fulcrum.support.OpenSockets;
 import dev.fulcrum.support.ParsedResponse;
 import dev.fulcrum.support.TestBackend;
@@ -155,5 +156,34 @@ class SlowUploadsTest {
         socket.close();
         writer.join(10_000);
         return response;
+    }
+
+    /**
+     * The other side of a stopped upload: the backend does not take it for a while (it pauses its request), so the
+     * proxy holds the client back. The client is not silent by choice and is not cut for clientIdleTimeout.
+     */
+    @Test
+    void uploadHeldBackByASlowBackendIsNotCutAsAStalledClient(Vertx vertx) throws IOException {
+        long total = 16L * 1024 * 1024;
+        TestBackend backend = TestBackend.start(vertx, "slow-reader", req -> {
+            req.pause();
+            vertx.setTimer(1500, t -> req.resume());
+            req.body().onSuccess(body -> req.response().end("got " + body.length()));
+        });
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend).put("clientIdleTimeout", "300ms"));
+        Socket socket = sockets.connect(fulcrum.port());
+        socket.setSoTimeout(10_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + total + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        byte[] chunk = new byte[64 * 1024];
+        for (long sent = 0; sent < total; sent += chunk.length) {
+            out.write(chunk);
+        }
+
+        ParsedResponse response = ParsedResponse.read(new BufferedInputStream(socket.getInputStream()), false);
+
+        assertEquals(200, response.status());
+        assertEquals("got " + total, response.body());
+        InFlight.awaitNone(fulcrum, "after a held-back upload");
     }
 }
