@@ -10,6 +10,7 @@ import dev.fulcrum.support.Sha256;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,39 @@ class ClientDisconnectsTest {
     @AfterEach
     void closeSockets() throws IOException {
         sockets.close();
+    }
+
+    @Test
+    void clientClosingMidUploadGivesTheSlotBack(Vertx vertx) throws IOException {
+        AtomicLong received = new AtomicLong();
+        AtomicInteger aborted = new AtomicInteger();
+        TestBackend backend = TestBackend.start(vertx, "sink", req -> {
+            req.handler(chunk -> received.addAndGet(chunk.length()));
+            req.exceptionHandler(error -> aborted.incrementAndGet());
+            req.endHandler(end -> req.response().end("complete"));
+        });
+        // The default 60 s request timeout: only the client's disconnect can give the slot back in time.
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend));
+        byte[] part = new byte[256 * 1024];
+
+        for (boolean reset : new boolean[]{false, true}) {
+            long before = received.get();
+            int requestsBefore = backend.requests();
+            Socket socket = sockets.connect(fulcrum.port());
+            socket.getOutputStream().write(("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + (4 * 1024 * 1024)
+                    + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().write(part);
+            // The previous upload's last bytes may still be arriving: wait for this request itself.
+            Await.until("the backend receives part of the body", WAIT,
+                    () -> backend.requests() > requestsBefore && received.get() > before);
+            if (reset) {
+                socket.setSoLinger(true, 0);
+            }
+            socket.close();
+
+            InFlight.awaitNone(fulcrum, (reset ? "RST" : "FIN") + " mid upload");
+        }
+        assertEquals(2, backend.requests());
     }
 
     /**
@@ -125,5 +159,29 @@ class ClientDisconnectsTest {
             assertEquals(new Http.Reply(200, "done /g" + i), http.get("/g" + i).await());
         }
         assertTrue(seen.stream().noneMatch(line -> line.contains("smuggled")), seen::toString);
+    }
+
+    /** An HTTP/1.0 client that leaves during a response the proxy collects for it gives its slot back. */
+    @Test
+    void http10ClientLeavingDuringAnEndlessResponseGivesTheSlotBack(Vertx vertx) throws IOException {
+        AtomicInteger streaming = new AtomicInteger();
+        TestBackend backend = TestBackend.start(vertx, "endless", req -> {
+            HttpServerResponse response = req.response().setChunked(true);
+            streaming.incrementAndGet();
+            long timer = vertx.setPeriodic(10, t -> response.write(Buffer.buffer(new byte[1024])));
+            response.closeHandler(v -> {
+                vertx.cancelTimer(timer);
+                streaming.decrementAndGet();
+            });
+        });
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend));
+        Socket socket = sockets.connect(fulcrum.port());
+        socket.getOutputStream().write("GET /endless HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        Await.until("the backend streams", WAIT, () -> streaming.get() == 1);
+
+        socket.close();
+
+        InFlight.awaitNone(fulcrum, "after the HTTP/1.0 client left");
+        Await.until("the backend's stream is cut", WAIT, () -> streaming.get() == 0);
     }
 }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -26,6 +27,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PipelinedRequestsTest {
 
     private static final String CLOSE = "Connection: close\r\n";
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "echo", req -> {
+            long delay = req.getParam("ms") == null ? 0 : Long.parseLong(req.getParam("ms"));
+            if (delay == 0) {
+                req.response().end(req.path());
+            } else {
+                vertx.setTimer(delay, t -> req.response().end(req.path()));
+            }
+        });
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend));
+        StringBuilder requests = new StringBuilder();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            int ms = i % 3 == 0 ? 200 : 0;
+            requests.append("GET /r").append(i).append("?ms=").append(ms).append(" HTTP/1.1\r\nHost: x\r\n")
+                    .append(i == 7 ? CLOSE : "").append("\r\n");
+            expected.add("/r" + i);
+        }
+
+        List<RawHttp.Response> responses = RawHttp.exchange(fulcrum.port(), requests.toString(), 8);
+
+        assertEquals(expected, responses.stream().map(RawHttp.Response::body).toList(), responses::toString);
+        assertTrue(responses.stream().allMatch(r -> r.status() == 200));
+        assertTrue(responses.get(7).closed());
+        InFlight.awaitNone(fulcrum, "after pipelined requests");
+    }
 
     /**
      * Pipelined requests with bodies of every framing (Content-Length, chunked, empty of both kinds), written in

@@ -6,14 +6,19 @@ import dev.fulcrum.support.Http;
 import dev.fulcrum.support.InFlight;
 import dev.fulcrum.support.RawBackend;
 import dev.fulcrum.support.RawHttp;
+import dev.fulcrum.support.Sha256;
+import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.NetServer;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,6 +36,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RetriesTest {
 
     private static final String CLOSE = "Connection: close\r\n";
+
+    /** README: a refused connection sends the request "once more to a different healthy backend, whatever its method". */
+    @Test
+    void refusedConnectionRetriesAPostWithItsBodyIntact(Vertx vertx) {
+        TestBackend live = TestBackend.start(vertx, "live", req -> req.body().onSuccess(body -> req.response().end(Sha256.of(body))));
+        TestBackend dying = TestBackend.start(vertx, "dying");
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(live, dying).put("algorithm", "round-robin"));
+        dying.stop();
+        Http http = new Http(vertx, fulcrum.port());
+
+        List<Future<Http.Reply>> replies = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Buffer body = Http.bytes(256 * 1024, 100 + i);
+            expected.add(Sha256.of(body));
+            replies.add(http.on(client -> client.request(HttpMethod.POST, "/post")
+                    .compose(req -> req.send(body))
+                    .compose(resp -> resp.body().map(b -> new Http.Reply(resp.statusCode(), b.toString())))));
+        }
+        List<Http.Reply> answered = replies.stream().map(reply -> reply.await()).toList();
+
+        assertEquals(expected.stream().map(sha -> new Http.Reply(200, sha)).toList(), answered);
+        InFlight.awaitNone(fulcrum, "after retried POSTs");
+    }
 
     /**
      * A backend whose keep-alive timeout fires just as the proxy reuses the connection closes it without

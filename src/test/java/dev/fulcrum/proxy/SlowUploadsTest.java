@@ -2,11 +2,15 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.Http;
 import dev.fulcrum.support.InFlight;
 import dev.fulcrum.support.OpenSockets;
+import dev.fulcrum.support.PacedUpload;
 import dev.fulcrum.support.ParsedResponse;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.junit5.VertxExtension;
@@ -125,6 +129,29 @@ class SlowUploadsTest {
 
         assertEquals(200, response.status(), () -> "backend got " + received.get() + " of " + total + ": " + response);
         assertEquals("got " + total, response.body());
+    }
+
+    /**
+     * README: {@code requestTimeout} is "how long to wait for a backend's response headers". A backend cannot
+     * answer before it has the request: a slow upload to a backend that answers at once must not be cut.
+     */
+    @Test
+    void slowUploadIsNotCutByRequestTimeout(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "quick", req -> req.body().onSuccess(body ->
+                req.response().end("got " + body.length())));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend).put("requestTimeout", "500ms"));
+        Http http = new Http(vertx, fulcrum.port());
+        Buffer piece = Http.bytes(1024, 9);
+
+        Http.Reply reply = http.on(client -> client.request(HttpMethod.POST, "/upload").compose(req -> {
+            req.setChunked(true);
+            req.exceptionHandler(error -> { });
+            PacedUpload.write(vertx, req, piece, 6, 250);
+            return req.response().compose(resp -> resp.body().map(body -> new Http.Reply(resp.statusCode(), body.toString())));
+        })).await();
+
+        assertEquals(new Http.Reply(200, "got " + 6 * piece.length()), reply);
+        InFlight.awaitNone(fulcrum, "after a slow upload");
     }
 
     /** Sends {@code total} bytes as fast as TCP lets it, on another thread, and reads the response (status 0: none). */

@@ -63,6 +63,19 @@ class TruncatedResponsesTest {
         InFlight.awaitNone(fulcrum, "after a cut Content-Length body");
     }
 
+    @Test
+    void backendClosingInsideAContentLengthBodyIsNotPassedOffAsComplete(Vertx vertx) {
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply(
+                "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "0123456789", true));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port).put("consecutiveFailures", 100));
+
+        RawHttp.Response response = RawHttp.send(fulcrum.port(), "GET /cut HTTP/1.1\r\nHost: x\r\n" + CLOSE + "\r\n");
+
+        assertEquals(0, response.status(), () -> "the client must see a truncated response, got " + response);
+        assertTrue(response.closed(), "the client's connection is closed");
+        InFlight.awaitNone(fulcrum, "after the backend cut its body");
+    }
+
     /**
      * An HTTP/1.0 client of a chunked response that the backend cuts short while the proxy is still counting it
      * (under 64 KiB): the client must not be told the response is complete. Nothing has been sent yet, so a 502

@@ -1,16 +1,22 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.app.Fulcrum;
+import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.InFlight;
 import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,6 +33,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class UnreadRequestBodiesTest {
 
     private static final String CLOSE = "Connection: close\r\n";
+
+    @Test
+    void backendAnsweringBeforeReadingTheBodyGivesTheSlotBackAndTheUploadEnds(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "strict", req -> req.response()
+                .setStatusCode(413).putHeader("connection", "close").end("too big"));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend));
+        Http http = new Http(vertx, fulcrum.port());
+        Buffer piece = Http.bytes(64 * 1024, 3);
+        int pieces = 128; // 8 MiB
+        Promise<Void> uploadOver = Promise.promise();
+
+        Http.Reply reply = http.on(client -> client.request(HttpMethod.POST, "/upload").compose(req -> {
+            req.setChunked(true);
+            req.exceptionHandler(error -> uploadOver.tryComplete());
+            writePieces(req, piece, pieces, uploadOver);
+            return req.response().compose(resp -> resp.body().map(body -> new Http.Reply(resp.statusCode(), body.toString())));
+        })).await();
+
+        assertEquals(new Http.Reply(413, "too big"), reply);
+        InFlight.awaitNone(fulcrum, "after the backend's early 413");
+        // The client goes on uploading, as HTTP/1.1 clients do: the proxy must either read and drop the rest of
+        // the body or close the connection, never leave the client blocked with its upload half sent.
+        Await.until("the client's upload ends (sent whole, or its connection closed)", Duration.ofSeconds(10),
+                () -> uploadOver.future().isComplete());
+        assertEquals(413, http.get("/").await().status(), "the balancer still serves, through the same backend");
+    }
 
     /**
      * A backend answering an upload before reading it (401, 413) and keeping its connection: the rest of the
@@ -93,5 +125,22 @@ class UnreadRequestBodiesTest {
         }
         assertTrue(seen.stream().noneMatch(line -> line.contains("smuggled")), seen::toString);
         InFlight.awaitNone(fulcrum, "after a backend died mid-upload");
+    }
+
+    /** Writes {@code count} pieces, respecting backpressure, then ends the request; {@code over} completes either way. */
+    private static void writePieces(HttpClientRequest req, Buffer piece, int count, Promise<Void> over) {
+        if (over.future().isComplete()) {
+            return;
+        }
+        if (count == 0) {
+            req.end().onComplete(ar -> over.tryComplete());
+            return;
+        }
+        req.write(piece).onFailure(error -> over.tryComplete());
+        if (req.writeQueueFull()) {
+            req.drainHandler(v -> writePieces(req, piece, count - 1, over));
+        } else {
+            Vertx.currentContext().runOnContext(v -> writePieces(req, piece, count - 1, over));
+        }
     }
 }
