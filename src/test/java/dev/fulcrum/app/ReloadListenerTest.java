@@ -98,6 +98,26 @@ class ReloadListenerTest {
         assertEquals(200, new Http(vertx, adminPort).get("/health/live").await().status());
     }
 
+    /** README: "If the new port cannot be bound, the whole edit is refused". Once the port is free, a re-read (SIGHUP) applies it. */
+    @Test
+    void editRefusedForAPortInUseAppliesOnARescanOnceThePortIsFree(Vertx vertx, @TempDir Path dir) {
+        TestBackend backend = TestBackend.start(vertx, "b");
+        JsonObject config = Balancer.config(backend);
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        TestBackend squatter = TestBackend.start(vertx, "squatter");
+        int wanted = squatter.port();
+
+        file.renameReplace(config.copy().put("listenPort", "127.0.0.1:" + wanted));
+        Await.until("the edit is refused", WAIT, () -> fulcrum.status().lastError() != null);
+        squatter.stop();
+
+        fulcrum.rescan(); // what kill -HUP does
+        // Each proxy verticle takes the new listener on its own event loop, just after the edit applies.
+        Await.until("the rescan applies the file now that its port is free", Duration.ofSeconds(3),
+                () -> fulcrum.status().generation() == 2 && fulcrum.port() == wanted);
+    }
+
     static boolean refuses(int port) {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             return false;

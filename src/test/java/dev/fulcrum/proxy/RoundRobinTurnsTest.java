@@ -5,15 +5,19 @@ import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.HealthState;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
+import dev.fulcrum.support.Traffic;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Smooth weighted round robin through the proxy gives each backend exactly its turns, in no bursts, also after
- * the backend leaves and comes back.
+ * the backend leaves and comes back, and after the algorithm is switched away and back.
  */
 @ExtendWith(VertxExtension.class)
 class RoundRobinTurnsTest {
@@ -67,6 +71,34 @@ class RoundRobinTurnsTest {
         Map<String, Integer> withC = picks(http, 60);
         assertTrue(Math.abs(withC.getOrDefault("c", 0) - 20) <= 2, "c gets its share again: " + withC);
         assertTrue(Math.abs(withC.getOrDefault("a", 0) - 30) <= 2, "a keeps its share: " + withC);
+    }
+
+    @Test
+    void algorithmSwitchedBackAndForthKeepsExactWeightedTurns(Vertx vertx, @TempDir Path dir) {
+        TestBackend heavy = TestBackend.start(vertx, "heavy");
+        TestBackend light = TestBackend.start(vertx, "light");
+        JsonObject roundRobin = Balancer.config(heavy, light).put("algorithm", "round-robin").put("servers", new JsonArray()
+                .add(new JsonObject().put("url", heavy.url()).put("weight", 3))
+                .add(new JsonObject().put("url", light.url()).put("weight", 1)));
+        ConfigFile file = ConfigFile.plain(dir, roundRobin);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        Http http = new Http(vertx, fulcrum.port());
+        Traffic traffic = Traffic.start(new Http(vertx, fulcrum.port()), 2);
+
+        for (int round = 0; round < 2; round++) {
+            file.renameReplace(roundRobin.copy().put("algorithm", "least-busy"));
+            int leastBusy = 2 + 2 * round;
+            Await.until("least-busy applied", WAIT, () -> fulcrum.status().generation() == leastBusy);
+            file.renameReplace(roundRobin);
+            Await.until("round-robin applied again", WAIT, () -> fulcrum.status().generation() == leastBusy + 1);
+        }
+        traffic.stopAndAssertAllOk();
+
+        Map<String, Integer> picks = new HashMap<>();
+        for (int i = 0; i < 400; i++) {
+            picks.merge(http.get("/").await().body(), 1, Integer::sum);
+        }
+        assertEquals(Map.of("heavy", 300, "light", 100), picks);
     }
 
     private static Map<String, Integer> picks(Http http, int count) {
