@@ -5,6 +5,7 @@ import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.HealthState;
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
@@ -13,7 +14,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,5 +80,22 @@ class ReadinessTest {
         Await.until("readiness is UP again", WAIT, () -> admin.get("/health/ready").await().status() == 200);
         // Readiness reads the shared state; each proxy hears of the readmission on the event bus a moment later.
         Await.until("the proxies route to it again", WAIT, () -> http.get("/").await().body().equals("only-again"));
+    }
+
+    /** README: a refused edit leaves readiness UP (the balancer still serves) and shows the refusal. */
+    @Test
+    void refusedEditKeepsReadinessUpWithTheError(Vertx vertx, @TempDir Path dir) {
+        TestBackend backend = TestBackend.start(vertx, "b");
+        ConfigFile file = ConfigFile.plain(dir, Balancer.config(backend));
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        Http admin = new Http(vertx, fulcrum.adminPort());
+
+        file.renameReplace("{\"servers\": []}");
+        Await.until("the edit is refused", WAIT, () -> fulcrum.status().lastError() != null);
+
+        Http.Reply ready = admin.get("/health/ready").await();
+        assertEquals(200, ready.status());
+        JsonObject data = new JsonObject(ready.body()).getJsonArray("checks").getJsonObject(0).getJsonObject("data");
+        assertEquals(fulcrum.status().lastError(), data.getJsonObject("config").getString("lastError"));
     }
 }

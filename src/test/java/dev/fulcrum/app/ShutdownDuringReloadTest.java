@@ -82,4 +82,28 @@ class ShutdownDuringReloadTest {
         assertEquals(new Drained(0, 0), drained);
         assertTrue(Ports.refuses(port));
     }
+
+    /**
+     * A listenPort edit lets the old listener's requests in flight finish "for up to shutdownTimeout" (README,
+     * Live reload). A SIGTERM that arrives while such a request still runs must drain it too, not cut it off.
+     */
+    @Test
+    void requestInFlightOnTheOldListenerAfterAListenPortEditIsDrainedBySigterm(Vertx vertx, @TempDir Path dir) throws IOException {
+        TestBackend slow = TestBackend.start(vertx, "slow", req -> vertx.setTimer(2_000, t -> req.response().end("done")));
+        int[] ports = Ports.free(2);
+        JsonObject config = Balancer.config(slow).put("listenPort", "127.0.0.1:" + ports[0]);
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        Future<Http.Reply> inFlight = new Http(vertx, ports[0]).get("/");
+        Await.until("the request reached the backend", WAIT, () -> slow.requests() == 1);
+
+        file.renameReplace(config.copy().put("listenPort", "127.0.0.1:" + ports[1]));
+        Await.until("the edit applied", WAIT, () -> fulcrum.status().generation() == 2);
+        Future<Drained> shutdown = fulcrum.shutdown();
+
+        assertEquals(new Http.Reply(200, "done"),
+                inFlight.otherwise(error -> new Http.Reply(0, String.valueOf(error))).await(),
+                "the request in flight on the old listener was cut off by the drain");
+        assertEquals(0, shutdown.await().cutOff());
+    }
 }
