@@ -142,7 +142,9 @@ class RequestMetricsTest {
         for (int i = 0; i < 4; i++) {
             assertEquals(200, http.get("/").await().status());
         }
-        Scrape scrape = Scrape.of(vertx, fulcrum.adminPort());
+        // The proxy reports the refusal to the health checker, which ejects: counted a moment after the response.
+        Scrape scrape = Await.value("the ejection is counted", WAIT, () -> Scrape.of(vertx, fulcrum.adminPort()),
+                counted -> counted.count("fulcrum_backend_ejections_total", "backend", dying.url()) > 0);
         assertEquals(1, scrape.count("fulcrum_backend_ejections_total", "backend", dying.url()));
         // Each request that met the refusal before the proxies heard of the ejection was retried: at least the first.
         double retries = scrape.count("fulcrum_retries_total", "backend", dying.url());
