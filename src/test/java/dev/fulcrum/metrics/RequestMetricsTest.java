@@ -136,7 +136,8 @@ class RequestMetricsTest {
     void aRefusingBackendsPassiveEjectionIsCounted(Vertx vertx) {
         TestBackend healthy = TestBackend.start(vertx, "healthy");
         TestBackend dying = TestBackend.start(vertx, "dying");
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(healthy, dying));
+        // Round robin, so that the dying backend is certain to be asked within the first two requests.
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(healthy, dying).put("algorithm", "round-robin"));
         dying.stop();
         Http http = new Http(vertx, fulcrum.port());
         for (int i = 0; i < 4; i++) {
