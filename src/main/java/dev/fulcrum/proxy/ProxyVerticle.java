@@ -86,7 +86,7 @@ public final class ProxyVerticle extends VerticleBase {
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
-                .addInterceptor(new ResponseWriter(date, current), false)
+                .addInterceptor(new ResponseWriter(date, records), false)
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
