@@ -21,6 +21,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -119,7 +120,7 @@ class SlowReadersTest {
     }
 
     @Test
-    void theBufferedFigureIsWhatTheBackendsSentAndNoKernelHolds(Vertx vertx) throws IOException, InterruptedException {
+    void theBufferedFigureIsWhatTheBackendsSentAndNoKernelHolds(Vertx vertx) throws IOException {
         assumeTrue(KernelQueues.available(), "needs Linux's /proc/net/tcp");
         // Once nothing moves, each byte a backend's kernel has taken is in a socket's queue on the way, or in Fulcrum:
         // Netty's outbound buffers, and Vert.x's queues of what it has read from the backends and not written on.
@@ -178,14 +179,18 @@ class SlowReadersTest {
         return socket;
     }
 
-    /** {@code figure} once it has not changed for a few of the sweeps that update it. */
-    private static long steady(LongSupplier figure) throws InterruptedException {
-        long now = figure.getAsLong();
-        for (long before = -1; now != before; now = figure.getAsLong()) {
-            before = now;
-            Thread.sleep(500);
-        }
-        return now;
+    /** {@code figure} once it has not changed for 500 ms, a few of the sweeps that update it; polled, with a deadline. */
+    private static long steady(LongSupplier figure) {
+        long[] last = {figure.getAsLong(), System.nanoTime()};
+        Await.until("the figure stops moving", Duration.ofSeconds(20), () -> {
+            long now = figure.getAsLong();
+            if (now != last[0]) {
+                last[0] = now;
+                last[1] = System.nanoTime();
+            }
+            return System.nanoTime() - last[1] >= TimeUnit.MILLISECONDS.toNanos(500);
+        });
+        return last[0];
     }
 
     private static long timedGet(Http http) {
