@@ -137,8 +137,8 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         if (backend != null) {
             long nanos = exchange.answeredBy(backend);
-            if (!clientGone) {
-                // A client that left says nothing of the backend's speed.
+            if (!clientGone && failure != BackendFailure.LOCAL_RESOURCES) {
+                // A client that left, or Fulcrum out of descriptors, says nothing of the backend's speed.
                 routing.get().balancer().completed(backend, nanos, Outcome.FAILED);
             }
         }
