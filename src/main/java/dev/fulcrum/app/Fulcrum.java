@@ -180,11 +180,13 @@ public final class Fulcrum implements ConfigWatcher.Target {
             // applied once all of them serve from it, so that readiness never reports what is not served yet.
             return Future.all(proxies.stream().map(ProxyVerticle::settled).toList());
         }).map(v -> {
+            // Counted before the generation moves, so that a scrape that sees the new generation sees its count too.
+            metrics.reloadApplied();
             ReloadStatus applied = status.updateAndGet(current -> current.applied(text));
             config = next;
-            metrics.reloadApplied();
-            RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
-                    + ConfigChanges.describe(previous, next));
+            String changes = ConfigChanges.describe(previous, next);
+            RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): " + changes);
+            admin.timeline().reloadApplied(applied.generation(), changes);
             return null;
         });
     }
@@ -207,6 +209,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     public void refused(String reason) {
         status.updateAndGet(current -> current.refused(reason));
         metrics.reloadRefused();
+        admin.timeline().reloadRefused(reason);
     }
 
     /** The jar's version (its manifest's), or "dev" when run from classes. */

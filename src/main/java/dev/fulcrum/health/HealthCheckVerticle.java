@@ -204,7 +204,7 @@ public final class HealthCheckVerticle extends VerticleBase {
         HealthCheckSettings check = config.healthCheck();
         HealthState changed = tracker.probed(failure == null, check.healthyThreshold(), check.unhealthyThreshold());
         if (changed != null) {
-            announce(backend, changed, failure == null ? "probe succeeded" : failure);
+            announce(backend, changed, failure == null ? "probe succeeded" : failure, false);
         }
     }
 
@@ -214,14 +214,14 @@ public final class HealthCheckVerticle extends VerticleBase {
             backend.lastFailure(failure.reason());
             if (tracker != null && tracker.ejected() != null) {
                 backend.meters().ejected();
-                announce(backend, HealthState.UNHEALTHY, failure.reason());
+                announce(backend, HealthState.UNHEALTHY, failure.reason(), true);
             }
         });
     }
 
-    private void announce(Backend backend, HealthState state, String reason) {
+    private void announce(Backend backend, HealthState state, String reason, boolean passive) {
         log.info(() -> "backend " + backend + " is now " + state + ": " + reason);
-        HealthEvent.announce(vertx.eventBus(), backend, state, reason);
+        HealthEvent.announce(vertx.eventBus(), backend, state, reason, passive);
     }
 
     private long jittered() {

@@ -113,6 +113,24 @@ public final class BackendMeters {
         (passed ? checksPassed : checksFailed).increment();
     }
 
+    /**
+     * Its counts so far, for the status page's sampler (once a second, off the request path): the same counters
+     * and buckets that {@code /metrics} exposes, read, not recorded anew.
+     */
+    public MeterReading read() {
+        long responses = 0;
+        long serverErrors = 0;
+        for (int code = 0; code < CODES; code++) {
+            Counter counter = byCode.get(code);
+            if (counter != null) {
+                long count = (long) counter.count();
+                responses += count;
+                serverErrors += code / 100 == 5 ? count : 0;
+            }
+        }
+        return MeterReading.of(responses, serverErrors, duration.takeSnapshot());
+    }
+
     /** The same URL configured again: the gauges follow its new state, its counters go on. */
     void rebind(IntSupplier inFlight, BooleanSupplier up) {
         this.inFlight = inFlight;

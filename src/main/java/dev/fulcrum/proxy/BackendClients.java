@@ -144,7 +144,7 @@ final class BackendClients {
                 // and retried on their own path. Without a handler Vert.x logs every such reset as SEVERE.
                 .withConnectHandler(connection -> {
                     connection.exceptionHandler(error -> { });
-                    BackendThrottle.limitReceiveBuffer(connection);
+                    BackendThrottle.backendOpened(connection);
                 })
                 .build();
     }

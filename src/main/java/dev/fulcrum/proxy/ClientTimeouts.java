@@ -26,9 +26,10 @@ import java.util.function.Supplier;
  * {@code requestTimeout} (as NGINX's proxy_read_timeout). The wait for a response's headers is
  * {@link ResponseDeadlines}'s, however long. One sweep per event loop checks the deadlines and the bytes moved,
  * so the request path only writes a number. (Vert.x's own idle timeout would also cut requests waiting on a
- * slow backend, and has no header timeout.) The same sweep keeps the response bytes queued for this loop's clients
- * within its share of {@code maxBufferedBytes}: beyond it, the connections whose bytes have stood still longest are
- * cut first, as they are the likeliest never to read them.
+ * slow backend, and has no header timeout.) The same sweep keeps the response bytes held for this loop's clients
+ * (read from their backends, not yet taken by their kernels) within its share of {@code maxBufferedBytes}: beyond
+ * it, the connections whose bytes have stood still longest are cut first, as they are the likeliest never to read
+ * them.
  */
 final class ClientTimeouts {
 
@@ -43,13 +44,15 @@ final class ClientTimeouts {
          * The request in progress (HTTP/1.1 serves a connection's requests one at a time), and whether the proxy
          * has opened it on a backend yet. Its bytes moved (-1 until a sweep has seen it: no clock read per
          * request), and the bytes waiting to go out to the client, which shrink as the client reads (as of the last
-         * sweep, which also counts them between requests).
+         * sweep, which also counts them between requests): those in Vert.x's queues, which its throttle counts, and
+         * those in Netty's outbound buffer.
          */
         HttpServerRequest current;
         boolean forwarded;
         long bytesMoved;
         long bytesQueued;
         long movedNanos;
+        BackendThrottle throttle;
     }
 
     private final Supplier<FulcrumConfig> config;
@@ -70,6 +73,7 @@ final class ClientTimeouts {
     void opened(HttpConnection connection) {
         Client client = new Client();
         client.deadlineNanos = System.nanoTime() + config.get().limits().requestHeaderTimeout().toNanos();
+        client.throttle = BackendThrottle.of(connection);
         clients.put(connection, client);
     }
 
@@ -129,7 +133,8 @@ final class ClientTimeouts {
             Map.Entry<HttpConnection, Client> entry = it.next();
             Client client = entry.getValue();
             // The bytes still to go out count between requests too: the tail of a response the client never read.
-            long waiting = Connections.queuedBytes(entry.getKey());
+            long waiting = Connections.queuedBytes(entry.getKey())
+                    + (client.throttle == null ? 0 : client.throttle.unwritten());
             if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : stalled(client, current, now, waiting)) {
                 it.remove();
                 Connections.closeNow(entry.getKey());

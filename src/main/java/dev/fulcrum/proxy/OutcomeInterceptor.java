@@ -38,9 +38,11 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private final Supplier<Routing> routing;
     private final Exchanges exchanges;
     private final ResponseRecords records;
+    private final StickySessions sticky;
 
     OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing, Exchanges exchanges,
-                       ResponseRecords records) {
+                       ResponseRecords records, StickySessions sticky) {
+        this.sticky = sticky;
         this.origin = origin;
         this.bus = bus;
         this.routing = routing;
@@ -52,6 +54,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
         exchanges.started();
         Exchange exchange = Exchange.begin(ctx, records.of(ctx.request().proxiedRequest()));
+        sticky.requested(ctx);
         dropEmptyBody(ctx);
         exchange.sending();
         return ctx.sendRequest().compose(response -> answered(ctx, exchange, response), error -> failed(ctx, exchange, error));
@@ -70,6 +73,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
             return ctx.sendResponse();
         }
         Exchange exchange = Exchange.of(ctx);
+        sticky.responding(ctx, exchange.backend());
         return ctx.sendResponse().andThen(done -> {
             exchange.release();
             exchanges.ended(done.succeeded());
@@ -133,8 +137,8 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         if (backend != null) {
             long nanos = exchange.answeredBy(backend);
-            if (!clientGone) {
-                // A client that left says nothing of the backend's speed.
+            if (!clientGone && failure != BackendFailure.LOCAL_RESOURCES) {
+                // A client that left, or Fulcrum out of descriptors, says nothing of the backend's speed.
                 routing.get().balancer().completed(backend, nanos, Outcome.FAILED);
             }
         }

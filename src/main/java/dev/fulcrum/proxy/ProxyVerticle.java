@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
  * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
  * on the way out): response writer, WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers,
- * sticky sessions, outcome (selection, retry, accounting).
+ * outcome (sticky sessions, selection, retry, accounting).
  */
 public final class ProxyVerticle extends VerticleBase {
 
@@ -67,7 +67,7 @@ public final class ProxyVerticle extends VerticleBase {
         this.accessLogs = accessLogs;
         this.connectionLimit = connectionLimit;
         this.responseBudget = responseBudget;
-        this.routing = new Routing(config, registry.healthy(), Algorithms.create(config));
+        this.routing = new Routing(config, registry.healthy(), Algorithms.create(config, registry));
     }
 
     @Override
@@ -86,13 +86,12 @@ public final class ProxyVerticle extends VerticleBase {
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
-                .addInterceptor(new ResponseWriter(date, current), false)
+                .addInterceptor(new ResponseWriter(date, records), false)
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
-                .addInterceptor(sticky, false)
-                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records), true);
+                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records, sticky), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
 
@@ -246,7 +245,7 @@ public final class ProxyVerticle extends VerticleBase {
 
     private void routeWith(FulcrumConfig config) {
         routing = new Routing(config, registry.healthy(), Algorithms.unchanged(routing.config(), config)
-                ? routing.balancer() : Algorithms.create(config));
+                ? routing.balancer() : Algorithms.create(config, registry));
         clients.reconfigure(config, registry.all());
     }
 

@@ -31,6 +31,8 @@ final class ResponseRecords {
     private final ClientTimeouts timeouts;
     private final AccessLogs accessLogs;
     private final Supplier<Routing> routing;
+    private String idHeaderName;
+    private CharSequence idHeader;
 
     ResponseRecords(BackendMeters none, ClientTimeouts timeouts, AccessLogs accessLogs, Supplier<Routing> routing) {
         this.none = none;
@@ -44,11 +46,21 @@ final class ResponseRecords {
      * connection closes first.
      */
     void arrived(HttpServerRequest request) {
-        String header = routing.get().config().requestIdHeader();
-        String id = header.isEmpty() ? null : RequestIds.assign(request, header);
+        CharSequence header = idHeader();
+        String id = header == null ? null : RequestIds.assign(request, header);
         Open record = new Open(System.nanoTime(), id, none);
         open.put(request, record);
         request.response().endHandler(ended -> ended(request, record));
+    }
+
+    /** The configured request-ID header as a pre-hashed name, or null when IDs are off; made again only on an edit. */
+    CharSequence idHeader() {
+        String name = routing.get().config().requestIdHeader();
+        if (!name.equals(idHeaderName)) {
+            idHeaderName = name;
+            idHeader = name.isEmpty() ? null : HttpHeaders.createOptimized(name);
+        }
+        return idHeader;
     }
 
     /** The record of {@code request}, which an exchange keeps so that its outcome is noted without a lookup. */

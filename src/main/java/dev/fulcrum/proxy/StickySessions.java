@@ -6,12 +6,9 @@ import dev.fulcrum.config.StickyCookie;
 import io.netty.handler.codec.http.cookie.CookieHeaderNames;
 import io.netty.handler.codec.http.cookie.DefaultCookie;
 import io.netty.handler.codec.http.cookie.ServerCookieEncoder;
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.httpproxy.ProxyContext;
-import io.vertx.httpproxy.ProxyInterceptor;
-import io.vertx.httpproxy.ProxyResponse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -27,7 +24,7 @@ import java.util.function.Supplier;
  * balanced as usual and gets the cookie of the backend that answered. The cookie is Fulcrum's: it is taken out of
  * the request before it reaches the backend, whose own cookies pass untouched. One per proxy verticle.
  */
-final class StickySessions implements ProxyInterceptor {
+final class StickySessions {
 
     private static final String WANTED = "fulcrum.sticky";
 
@@ -47,8 +44,8 @@ final class StickySessions implements ProxyInterceptor {
         return "0".repeat(16 - hex.length()) + hex;
     }
 
-    @Override
-    public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
+    /** On the way in: the cookie leaves the request, and the backend it names is noted for the pick. */
+    void requested(ProxyContext ctx) {
         StickyCookie cookie = routing.get().config().stickyCookie();
         if (cookie != null) {
             String wanted = takeCookie(ctx.request().headers(), cookie.name());
@@ -56,7 +53,6 @@ final class StickySessions implements ProxyInterceptor {
                 ctx.set(WANTED, wanted);
             }
         }
-        return ctx.sendRequest();
     }
 
     /** The healthy backend the request's cookie names, if it is one of {@code candidates}; else null. */
@@ -69,18 +65,15 @@ final class StickySessions implements ProxyInterceptor {
         return named != null && candidates.contains(named) ? named : null;
     }
 
-    @Override
-    public Future<Void> handleProxyResponse(ProxyContext ctx) {
+    /** On the way out: a response from a backend other than the cookie's sets the cookie of the one that answered. */
+    void responding(ProxyContext ctx, Backend answered) {
         StickyCookie cookie = routing.get().config().stickyCookie();
-        Exchange exchange = Exchange.of(ctx);
-        Backend answered = exchange == null ? null : exchange.backend();
         if (cookie != null && answered != null && ctx.response().proxiedResponse() != null) {
             String value = value(answered);
             if (!value.equals(ctx.get(WANTED, String.class))) {
                 ctx.response().headers().add(HttpHeaders.SET_COOKIE, setCookie(cookie, value));
             }
         }
-        return ctx.sendResponse();
     }
 
     private String value(Backend backend) {

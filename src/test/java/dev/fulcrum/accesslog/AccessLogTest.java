@@ -107,18 +107,18 @@ class AccessLogTest {
         Path first = dir.resolve("first.log");
         Path second = dir.resolve("second.log");
 
-        file.rewriteInPlace(config.copy().put("accessLog", new JsonObject().put("path", first.toString())));
+        file.renameReplace(config.copy().put("accessLog", new JsonObject().put("path", first.toString())));
         Await.until("the edit applies", WAIT, () -> fulcrum.status().generation() == 2);
         http.get("/one").await();
         assertTrue(LogFile.lines(first, 1).get(0).contains("\"/one\""));
 
-        file.rewriteInPlace(config.copy().put("accessLog", new JsonObject().put("path", second.toString())));
+        file.renameReplace(config.copy().put("accessLog", new JsonObject().put("path", second.toString())));
         Await.until("the second edit applies", WAIT, () -> fulcrum.status().generation() == 3);
         http.get("/two").await();
         assertTrue(LogFile.lines(second, 1).get(0).contains("\"/two\""));
         assertEquals(1, LogFile.lines(first, 1).size());
 
-        file.rewriteInPlace(config);
+        file.renameReplace(config);
         Await.until("the third edit applies", WAIT, () -> fulcrum.status().generation() == 4);
         http.get("/three").await();
         http.get("/four").await();

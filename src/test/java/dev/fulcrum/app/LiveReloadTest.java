@@ -6,6 +6,7 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.TestBackend;
 import dev.fulcrum.support.Traffic;
 import io.vertx.core.Future;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -145,5 +147,61 @@ class LiveReloadTest {
         assertTrue(millis >= 200 && millis < 2_000, "timed out after " + millis + " ms");
         Await.until("the new interval rescheduled the hour-long probe timer", WAIT,
                 () -> silent.probes() > probesAtStart + 10);
+    }
+
+    @Test
+    void addedServerThatIsDownCompletesTheReloadAndJoinsOnceItIsUp(Vertx vertx, @TempDir Path dir) throws IOException {
+        TestBackend a = TestBackend.start(vertx, "a");
+        int downPort = Ports.free(1)[0];
+        JsonObject config = Balancer.fastHealth(Balancer.config(a));
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        Traffic traffic = Traffic.start(new Http(vertx, fulcrum.port()), 3);
+
+        file.renameReplace(config.copy().put("servers", new JsonArray().add(a.url()).add("http://127.0.0.1:" + downPort)));
+        Await.until("the reload completed", WAIT, () -> fulcrum.status().generation() == 2);
+        Backend added = fulcrum.backends().find("http://127.0.0.1:" + downPort).orElseThrow();
+        assertEquals(HealthState.UNHEALTHY, added.health());
+        assertEquals("connection refused", added.lastFailure());
+
+        TestBackend late = TestBackend.startOn(vertx, downPort, "late", req -> req.response().end("late"));
+        Await.until("the late server is healthy", WAIT, () -> added.health() == HealthState.HEALTHY);
+        Await.until("and gets traffic", WAIT, () -> late.requests() > 20);
+        traffic.stopAndAssertAllOk();
+    }
+
+    @Test
+    void expectedStatusAndThresholdEditsApplyToTheNextProbes(Vertx vertx, @TempDir Path dir) {
+        TestBackend picky = TestBackend.start(vertx, "picky").probeStatus(404);
+        TestBackend steady = TestBackend.start(vertx, "steady");
+        JsonObject config = Balancer.fastHealth(Balancer.config(picky, steady));
+        ConfigFile file = ConfigFile.plain(dir, config);
+        Fulcrum fulcrum = Balancer.startWatching(vertx, file);
+        Backend pickyState = fulcrum.backends().find(picky.url()).orElseThrow();
+        Http http = new Http(vertx, fulcrum.port());
+        Traffic traffic = Traffic.start(http, 2);
+        assertEquals(HealthState.HEALTHY, pickyState.health(), "404 is within the default 200-499");
+
+        file.renameReplace(config.copy().put("healthCheck", new JsonObject().put("timeout", "500ms")
+                .put("expectedStatus", "200-299").put("unhealthyThreshold", 3)));
+        Await.until("picky is taken out per the new expectedStatus", WAIT, () -> pickyState.health() == HealthState.UNHEALTHY);
+        assertEquals("HTTP 404 from GET / (expected 200-299)", pickyState.lastFailure());
+        // Requests already routed when the health event arrived may still reach picky; then none does.
+        Await.until("20 requests in a row skip picky", WAIT, () -> {
+            int before = picky.requests();
+            for (int i = 0; i < 20; i++) {
+                if (!http.get("/").await().body().equals("steady")) {
+                    return false;
+                }
+            }
+            return picky.requests() == before;
+        });
+        int served = picky.requests();
+
+        file.renameReplace(config.copy().put("healthCheck", new JsonObject().put("timeout", "500ms")
+                .put("expectedStatus", "200,404").put("healthyThreshold", 1)));
+        Await.until("picky is back per the new expectedStatus", WAIT, () -> pickyState.health() == HealthState.HEALTHY);
+        Await.until("and gets traffic", WAIT, () -> picky.requests() > served + 10);
+        traffic.stopAndAssertAllOk();
     }
 }

@@ -26,6 +26,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * Traffic while backends die, flap or go silent: the healthy ones take it with no client error (a silent backend's
+ * own requests get a 504), and with none left the answer is a prompt 503.
+ */
 @ExtendWith(VertxExtension.class)
 class FailoverTest {
 
@@ -114,6 +118,30 @@ class FailoverTest {
         assertTrue(timeoutMillis.get(0) >= 300, "504 after " + timeoutMillis.get(0) + " ms");
         assertTrue(statuses.getOrDefault(200, 0) > 10, "requests flowed meanwhile: " + statuses);
         assertEquals(Set.of(200, 504), statuses.keySet());
+    }
+
+    @Test
+    void flappingBackendCausesNoClientErrorWhileAnotherIsHealthy(Vertx vertx) {
+        TestBackend steady = TestBackend.start(vertx, "steady");
+        TestBackend[] flappy = {TestBackend.start(vertx, "flappy")};
+        int flappyPort = flappy[0].port();
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(Balancer.config(steady, flappy[0])));
+        Backend flappyState = fulcrum.backends().find(flappy[0].url()).orElseThrow();
+        Traffic traffic = Traffic.start(new Http(vertx, fulcrum.port()), 4);
+        Await.until("traffic flows", WAIT, () -> flappy[0].requests() > 10);
+
+        // Even cycles wait for each transition to be seen; odd ones flap as fast as the server can stop and start.
+        for (int cycle = 0; cycle < 6; cycle++) {
+            flappy[0].stop();
+            if (cycle % 2 == 0) {
+                Await.until("flappy is seen down", WAIT, () -> flappyState.health() == HealthState.UNHEALTHY);
+            }
+            flappy[0] = TestBackend.startOn(vertx, flappyPort, "flappy", req -> req.response().end("flappy"));
+            if (cycle % 2 == 0) {
+                Await.until("flappy is back and serving", WAIT, () -> flappy[0].requests() > 5);
+            }
+        }
+        traffic.stopAndAssertAllOk();
     }
 
     private static Future<Void> timedLoop(Http http, AtomicBoolean stop, Map<Integer, Integer> statuses,

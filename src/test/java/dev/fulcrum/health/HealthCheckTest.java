@@ -21,6 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * Active health checks: what a probe asks and what counts as its answer, the runs in a row that change a
+ * backend's state, and the events that announce the change.
+ */
 @ExtendWith(VertxExtension.class)
 class HealthCheckTest {
 
@@ -102,5 +106,85 @@ class HealthCheckTest {
                 events.stream().map(HealthEvent::state).toList());
         events.forEach(event -> assertEquals(backend.url(), event.backend()));
         assertTrue(events.get(1).reason().contains("HTTP 503"), events.get(1).reason());
+    }
+
+    /**
+     * Thresholds of 3 through real probes: S | F F S F F F -> out on the sixth failure in total but the third in a
+     * row; then S S F S S S -> back on the third success in a row.
+     */
+    @Test
+    void healthThresholdsCountOnlyRunsInARowThroughRealProbes(Vertx vertx) {
+        boolean[] script = {true, false, false, true, false, false, false, true, true, false, true, true, true};
+        AtomicInteger answered = new AtomicInteger();
+        TestBackend backend = TestBackend.start(vertx, "scripted");
+        backend.probeHandler(req -> {
+            int index = answered.getAndIncrement();
+            boolean ok = index >= script.length || script[index];
+            req.response().setStatusCode(ok ? 200 : 500).end();
+        });
+        List<String> changes = new CopyOnWriteArrayList<>();
+        vertx.eventBus().<JsonObject>consumer(HealthEvent.ADDRESS, message -> {
+            HealthEvent event = HealthEvent.fromJson(message.body());
+            changes.add(event.state() + "@" + answered.get());
+        });
+        JsonObject config = Balancer.config(backend).put("healthCheckInterval", "20ms").put("healthCheck", new JsonObject()
+                .put("timeout", "500ms").put("healthyThreshold", 3).put("unhealthyThreshold", 3));
+        Balancer.start(vertx, config);
+
+        Await.until("the script has run, and three probes more", WAIT, () -> answered.get() >= script.length + 3);
+
+        assertEquals(List.of("HEALTHY@1", "UNHEALTHY@7", "HEALTHY@13"), changes);
+    }
+
+    /** Probes go to the server URL's path prefix plus the check path, query included; status lists and ranges. */
+    @Test
+    void probeUsesThePathPrefixAndItsQueryAndExpectedStatusListsAndRanges(Vertx vertx) {
+        AtomicInteger probeStatus = new AtomicInteger(204);
+        List<String> probeUris = new CopyOnWriteArrayList<>();
+        TestBackend backend = TestBackend.start(vertx, "b").probeHandler(req -> {
+            probeUris.add(req.uri());
+            req.response().setStatusCode(probeStatus.get()).end();
+        });
+        JsonObject config = Balancer.config(backend.url() + "/api/").put("healthCheckInterval", "20ms")
+                .put("healthCheck", new JsonObject().put("timeout", "500ms").put("path", "/healthz?deep=1")
+                        .put("expectedStatus", "200, 204,300-302").put("healthyThreshold", 1).put("unhealthyThreshold", 1));
+        Fulcrum fulcrum = Balancer.start(vertx, config);
+        Backend state = fulcrum.backends().all().get(0);
+
+        assertEquals(HealthState.HEALTHY, state.health(), "204 is listed");
+        assertEquals("/api/healthz?deep=1", probeUris.get(0));
+        probeStatus.set(299);
+        Await.until("299 is not listed", WAIT, () -> state.health() == HealthState.UNHEALTHY);
+        assertEquals("HTTP 299 from GET /api/healthz?deep=1 (expected 200, 204,300-302)", state.lastFailure());
+        probeStatus.set(301);
+        Await.until("301 is in 300-302", WAIT, () -> state.health() == HealthState.HEALTHY);
+        probeStatus.set(303);
+        Await.until("303 is past 300-302", WAIT, () -> state.health() == HealthState.UNHEALTHY);
+        assertTrue(probeUris.stream().allMatch("/api/healthz?deep=1"::equals), probeUris.toString());
+    }
+
+    /**
+     * A probe whose status line arrives but whose body never ends is a probe with no answer: it fails at its
+     * timeout, and the next one starts only after it (never two at once).
+     */
+    @Test
+    void probeWhoseBodyNeverEndsFailsAtItsTimeoutAndProbesNeverOverlap(Vertx vertx) {
+        AtomicInteger open = new AtomicInteger();
+        AtomicInteger maxOpen = new AtomicInteger();
+        TestBackend endless = TestBackend.start(vertx, "endless").probeHandler(req -> {
+            maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+            req.connection().closeHandler(v -> open.decrementAndGet());
+            req.response().setChunked(true).write("still going");
+        });
+        TestBackend steady = TestBackend.start(vertx, "steady");
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(endless, steady)
+                .put("healthCheckInterval", "20ms").put("healthCheck", new JsonObject().put("timeout", "150ms")));
+        Backend state = fulcrum.backends().find(endless.url()).orElseThrow();
+
+        assertEquals(HealthState.UNHEALTHY, state.health());
+        assertEquals("no answer within 150ms", state.lastFailure());
+        Await.until("five endless probes", WAIT, () -> endless.probes() >= 5);
+        assertEquals(1, maxOpen.get(), "probes to one backend overlapped");
+        assertEquals(200, new Http(vertx, fulcrum.port()).get("/").await().status());
     }
 }

@@ -44,15 +44,16 @@ class MetricsAcrossReloadsTest {
         assertEquals(1, before.count("fulcrum_config_last_reload_successful"));
         double startedAt = before.count("fulcrum_config_last_reload_success_timestamp_seconds");
 
-        file.rewriteInPlace(config.copy().put("requestTimeout", "30s"));
+        file.renameReplace(config.copy().put("requestTimeout", "30s"));
+        // Each gauge reads the reload status as the scrape reaches it: wait for a scrape after the edit in all of them.
         Scrape applied = Await.value("the edit is applied", WAIT, () -> Scrape.of(vertx, admin),
-                scrape -> scrape.count("fulcrum_config_generation") == 2);
+                scrape -> scrape.count("fulcrum_config_generation") == 2
+                        && scrape.count("fulcrum_config_last_reload_success_timestamp_seconds") > startedAt);
         assertEquals(1, applied.count("fulcrum_config_reloads_total", "result", "applied"));
         assertEquals(0, applied.count("fulcrum_config_reloads_total", "result", "refused"));
         assertEquals(1, applied.count("fulcrum_config_last_reload_successful"));
-        assertTrue(applied.count("fulcrum_config_last_reload_success_timestamp_seconds") >= startedAt);
 
-        file.rewriteInPlace("{\"servers\": [\"not a url\"]");
+        file.renameReplace("{\"servers\": [\"not a url\"]");
         Scrape refused = Await.value("the edit is refused", WAIT, () -> Scrape.of(vertx, admin),
                 scrape -> scrape.count("fulcrum_config_reloads_total", "result", "refused") == 1);
         assertEquals(0, refused.count("fulcrum_config_last_reload_successful"));
@@ -93,7 +94,7 @@ class MetricsAcrossReloadsTest {
         double keptBefore = Scrape.of(vertx, admin).count("fulcrum_requests_total", "backend", kept.url(), "code", "200");
         assertTrue(keptBefore >= 5);
 
-        file.rewriteInPlace(config.copy().put("servers", new JsonArray().add(kept.url())));
+        file.renameReplace(config.copy().put("servers", new JsonArray().add(kept.url())));
         Await.until("the edit is applied", WAIT, () -> fulcrum.status().generation() == 2);
         http.get("/").await();
         Scrape whileDraining = Scrape.of(vertx, admin);

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Per-backend request series over real sockets: exact counts, the in-flight gauge, and Fulcrum's own answers. */
 @ExtendWith(VertxExtension.class)
@@ -125,22 +126,30 @@ class RequestMetricsTest {
                 scrape -> scrape.count("fulcrum_backend_up", "backend", flaky.url()) == 1);
         double probes = up.count("fulcrum_backend_health_checks_total", "backend", flaky.url(), "result", "success")
                 + up.count("fulcrum_backend_health_checks_total", "backend", flaky.url(), "result", "failure");
-        assertEquals(true, Math.abs(probes - flaky.probes()) <= 1, probes + " counted, " + flaky.probes() + " made");
+        int made = flaky.probes();
+        // A probe is counted once its result is in: the ones still on their way (one per round, on a loaded machine
+        // a second one timed out and resent) are made but not counted yet.
+        assertTrue(probes <= made && probes >= made - 2, probes + " counted, " + made + " made");
     }
 
     @Test
     void aRefusingBackendsPassiveEjectionIsCounted(Vertx vertx) {
         TestBackend healthy = TestBackend.start(vertx, "healthy");
         TestBackend dying = TestBackend.start(vertx, "dying");
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(healthy, dying));
+        // Round robin, so that the dying backend is certain to be asked within the first two requests.
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(healthy, dying).put("algorithm", "round-robin"));
         dying.stop();
         Http http = new Http(vertx, fulcrum.port());
         for (int i = 0; i < 4; i++) {
             assertEquals(200, http.get("/").await().status());
         }
-        Scrape scrape = Scrape.of(vertx, fulcrum.adminPort());
+        // The proxy reports the refusal to the health checker, which ejects: counted a moment after the response.
+        Scrape scrape = Await.value("the ejection is counted", WAIT, () -> Scrape.of(vertx, fulcrum.adminPort()),
+                counted -> counted.count("fulcrum_backend_ejections_total", "backend", dying.url()) > 0);
         assertEquals(1, scrape.count("fulcrum_backend_ejections_total", "backend", dying.url()));
-        assertEquals(1, scrape.count("fulcrum_retries_total", "backend", dying.url()));
+        // Each request that met the refusal before the proxies heard of the ejection was retried: at least the first.
+        double retries = scrape.count("fulcrum_retries_total", "backend", dying.url());
+        assertTrue(retries >= 1 && retries <= 4, retries + " retries");
         assertEquals(0, scrape.count("fulcrum_backend_ejections_total", "backend", healthy.url()));
     }
 }

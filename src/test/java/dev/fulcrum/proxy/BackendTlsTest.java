@@ -7,12 +7,17 @@ import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.ConfigFile;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.TcpRelay;
+import dev.fulcrum.support.TestPki;
+import dev.fulcrum.support.TlsBackend;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
@@ -197,6 +202,64 @@ class BackendTlsTest {
 
         assertEquals(new Http.Reply(200, "second attempt"), reply);
         assertEquals(2, requests.get());
+    }
+
+    /**
+     * A backend that demands a client certificate (Fulcrum has none to give): the reason an operator reads must
+     * say the backend wants a client certificate, not a bare "connection failed" / "Connection was closed".
+     */
+    @Test
+    void backendRequiringAClientCertificateIsReportedClearly(Vertx vertx) {
+        TestPki pki = TestPki.get();
+        int port = TlsBackend.start(vertx, pki.goodLeaf(), new HttpServerOptions().setClientAuth(ClientAuth.REQUIRED)
+                .setTrustOptions(new PemTrustOptions().addCertPath(pki.caA().toString())), req -> req.response().end("mtls"));
+        String url = "https://localhost:" + port;
+        Fulcrum fulcrum = Balancer.start(vertx, TlsBackend.trusting(Balancer.config(url), pki.caA()));
+
+        Backend backend = backend(fulcrum, url);
+        assertEquals(HealthState.UNHEALTHY, backend.health());
+        String reason = backend.lastFailure();
+        assertTrue(reason.startsWith("TLS handshake failed") && reason.contains("client certificate"),
+                "probe reason: " + reason);
+    }
+
+    /**
+     * Same backend, seen by the proxy (it was healthy, then began to require client certificates): the client's
+     * 502 and the passive reason must say it is about TLS, not "backend connection failed".
+     */
+    @Test
+    void backendRequiringAClientCertificateGivesA502ThatSaysTls(Vertx vertx) {
+        TestPki pki = TestPki.get();
+        int plainTls = TlsBackend.start(vertx, pki.goodLeaf(), new HttpServerOptions(), req -> req.response().end("ok"));
+        int mtls = TlsBackend.start(vertx, pki.goodLeaf(), new HttpServerOptions().setClientAuth(ClientAuth.REQUIRED)
+                .setTrustOptions(new PemTrustOptions().addCertPath(pki.caA().toString())), req -> req.response().end("mtls"));
+        AtomicInteger target = new AtomicInteger(plainTls);
+        String url = "https://localhost:" + TcpRelay.to(vertx, target);
+        Fulcrum fulcrum = Balancer.start(vertx, TlsBackend.trusting(Balancer.config(url), pki.caA())
+                .put("healthCheckInterval", "1h").put("consecutiveFailures", 1));
+        assertEquals(HealthState.HEALTHY, backend(fulcrum, url).health(), backend(fulcrum, url).lastFailure());
+        target.set(mtls);
+
+        Http.Reply reply = new Http(vertx, fulcrum.port()).get("/").await();
+
+        assertEquals(new Http.Reply(502, "backend TLS handshake failed\n"), reply);
+        Backend backend = backend(fulcrum, url);
+        Await.until("the proxy ejected it", WAIT, () -> backend.health() == HealthState.UNHEALTHY);
+        assertTrue(backend.lastFailure().contains("TLS handshake failed"), backend.lastFailure());
+    }
+
+    /** An expired certificate issued by a trusted CA: the reason is "expired", not "not trusted". */
+    @Test
+    void expiredCertificateFromATrustedCaIsReportedAsExpired(Vertx vertx) {
+        TestPki pki = TestPki.get();
+        int port = TlsBackend.start(vertx, pki.expiredLeaf(), new HttpServerOptions(), req -> req.response().end("old"));
+        String url = "https://localhost:" + port;
+        Fulcrum fulcrum = Balancer.start(vertx, TlsBackend.trusting(Balancer.config(url), pki.caA()));
+
+        Backend backend = backend(fulcrum, url);
+        assertEquals(HealthState.UNHEALTHY, backend.health());
+        assertTrue(backend.lastFailure().startsWith("TLS handshake failed: the certificate has expired"),
+                backend.lastFailure());
     }
 
     private static String tlsBackend(Vertx vertx, SelfSignedCertificate certificate) {

@@ -3,6 +3,7 @@ package dev.fulcrum.proxy;
 import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -13,6 +14,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -21,6 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+/**
+ * What a backend sees of the client and its request: X-Forwarded-* and Forwarded, the Host, and no hop-by-hop
+ * header either way.
+ */
 @ExtendWith(VertxExtension.class)
 class ForwardingTest {
 
@@ -134,5 +141,70 @@ class ForwardingTest {
             assertFalse(response.headers().contains(hop), hop + " reached the client");
         }
         assertEquals("kept", response.getHeader("x-end-to-end"));
+    }
+
+    /**
+     * README: X-Forwarded-Proto, -Host and -Port are set by Fulcrum, replacing what the client sent. A client
+     * that sends no usable Host (HTTP/1.0 without one, HTTP/1.1 without one, or a malformed one) must not get
+     * its own X-Forwarded-Host through to the backend.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"HTTP/1.0 without Host", "HTTP/1.1 without Host", "HTTP/1.1 with a malformed Host"})
+    void spoofedXForwardedHostNeverReachesTheBackend(String shape, Vertx vertx) {
+        String head = switch (shape) {
+            case "HTTP/1.0 without Host" -> "GET /r HTTP/1.0\r\n";
+            case "HTTP/1.1 without Host" -> "GET /r HTTP/1.1\r\nConnection: close\r\n";
+            default -> "GET /r HTTP/1.1\r\nHost: shop.example:99999\r\nConnection: close\r\n";
+        };
+        TestBackend backend = recording(vertx, seen);
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend));
+
+        RawHttp.Response response = RawHttp.send(fulcrum.port(), head
+                + "X-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 1\r\n\r\n");
+
+        if (response.status() == 200) {
+            MultiMap headers = seen.get();
+            assertEquals("http", headers.get("x-forwarded-proto"));
+            assertEquals(Integer.toString(fulcrum.port()), headers.get("x-forwarded-port"));
+            assertFalse(headers.getAll("x-forwarded-host").contains("evil.example"),
+                    shape + ": the client's X-Forwarded-Host reached the backend: " + headers.getAll("x-forwarded-host"));
+        } else {
+            assertEquals(400, response.status(), shape + " may be refused, but only as a bad request");
+        }
+    }
+
+    /** Connection-listed headers split over several Connection lines, in any case, stop in both directions. */
+    @Test
+    void connectionListedHeadersOverSeveralLinesAndCasesStopInBothDirections(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "b", req -> {
+            seen.set(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+            req.response()
+                    .putHeader("Connection", List.<String>of("X-Hop-One", "x-HOP-two , keep-alive"))
+                    .putHeader("x-hop-one", "1")
+                    .putHeader("X-Hop-Two", "2")
+                    .putHeader("X-Kept", "yes")
+                    .end("ok");
+        });
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(backend));
+
+        RawHttp.Response response = RawHttp.send(fulcrum.port(), "GET / HTTP/1.1\r\nHost: shop.example\r\n"
+                + "Connection: X-Req-One\r\nconnection: x-REQ-two,  close\r\n"
+                + "x-req-one: 1\r\nX-Req-Two: 2\r\nX-Req-Kept: yes\r\n\r\n");
+
+        assertEquals(200, response.status());
+        MultiMap request = seen.get();
+        assertFalse(request.contains("x-req-one"), "x-req-one reached the backend");
+        assertFalse(request.contains("x-req-two"), "x-req-two reached the backend");
+        assertEquals("yes", request.get("x-req-kept"));
+        assertEquals(null, response.header("x-hop-one"));
+        assertEquals(null, response.header("x-hop-two"));
+        assertEquals("yes", response.header("x-kept"));
+    }
+
+    private static TestBackend recording(Vertx vertx, AtomicReference<MultiMap> seen) {
+        return TestBackend.start(vertx, "rec", req -> {
+            seen.set(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+            req.response().end("ok");
+        });
     }
 }

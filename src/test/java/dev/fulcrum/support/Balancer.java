@@ -42,6 +42,12 @@ public final class Balancer {
         return Fulcrum.start(vertx, ConfigParser.parse(text), text, 2).await();
     }
 
+    /** As {@link #start}, with a single proxy verticle: every request is balanced by one balancer, in order. */
+    public static Fulcrum startOnOneEventLoop(Vertx vertx, JsonObject config) {
+        String text = config.encode();
+        return Fulcrum.start(vertx, ConfigParser.parse(text), text, 1).await();
+    }
+
     /** Starts from {@code file} and applies its edits, checked every 20 ms unless the config says otherwise. */
     public static Fulcrum startWatching(Vertx vertx, ConfigFile file) {
         String text = ConfigParser.read(file.path());

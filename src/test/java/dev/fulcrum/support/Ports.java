@@ -1,7 +1,9 @@
 package dev.fulcrum.support;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.ServerSocket;
+import java.net.Socket;
 
 /** Ports for tests that must name them in a config (the jar, a listenPort change). */
 public final class Ports {
@@ -25,6 +27,17 @@ public final class Ports {
                     socket.close();
                 }
             }
+        }
+    }
+
+    /** Whether a connection to {@code port} on loopback is refused: nothing listens there (any more). */
+    public static boolean refuses(int port) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            return false;
+        } catch (ConnectException refused) {
+            return true;
+        } catch (IOException other) {
+            throw new AssertionError(other);
         }
     }
 }
