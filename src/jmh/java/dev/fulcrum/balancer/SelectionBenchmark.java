@@ -54,7 +54,7 @@ public class SelectionBenchmark {
             return backend;
         }).toList();
         balancer = Algorithms.create(ConfigParser.parse(new JsonObject().put("algorithm", algorithm)
-                .put("servers", new JsonArray().add("http://127.0.0.1:1")).encode()));
+                .put("servers", new JsonArray().add("http://127.0.0.1:1")).encode()).pool("default"));
         pool.forEach(backend -> balancer.completed(backend, 1_000_000L + random.nextLong(9_000_000L), Outcome.ANSWERED));
     }
 

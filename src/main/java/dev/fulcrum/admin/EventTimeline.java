@@ -32,9 +32,9 @@ public final class EventTimeline {
     }
 
     synchronized void healthChanged(HealthEvent change) {
-        lastChanges.put(change.backend(), change);
+        lastChanges.put(key(change.pool(), change.backend()), change);
         add(new JsonObject().put("time", change.time().toString()).put("kind", changedBy(change))
-                .put("backend", change.backend()).put("state", change.state().name()).put("message", change.reason()));
+                .put("backend", change.backend()).put("pool", change.pool()).put("state", change.state().name()).put("message", change.reason()));
     }
 
     /** An edit of the config now serves as {@code generation}; {@code changes} in the reload log line's words. */
@@ -53,13 +53,18 @@ public final class EventTimeline {
         return newestFirst;
     }
 
-    synchronized Optional<HealthEvent> lastChange(String backend) {
-        return Optional.ofNullable(lastChanges.get(backend));
+    synchronized Optional<HealthEvent> lastChange(String pool, String backend) {
+        return Optional.ofNullable(lastChanges.get(key(pool, backend)));
     }
 
-    /** Drops the last changes of backends no longer configured. */
+    /** Drops the last changes of backends no longer configured, given by {@link #key}. */
     synchronized void keepOnly(Set<String> backends) {
         lastChanges.keySet().retainAll(backends);
+    }
+
+    /** What a backend is known by here: the same URL in two pools is two backends. */
+    static String key(String pool, String backend) {
+        return pool + ' ' + backend;
     }
 
     /** {@code check} when probes decided it, {@code ejection} when the proxy's failed exchanges did. */

@@ -58,7 +58,7 @@ final class StatusPage {
     void listen(EventBus bus) {
         bus.<JsonObject>localConsumer(HealthEvent.ADDRESS, message -> {
             HealthEvent change = HealthEvent.fromJson(message.body());
-            if (registry.find(change.backend()).isPresent()) {
+            if (registry.inPool(change.pool()).stream().anyMatch(backend -> backend.url().equals(change.backend()))) {
                 timeline.healthChanged(change);
             }
         });

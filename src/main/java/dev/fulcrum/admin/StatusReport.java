@@ -63,7 +63,7 @@ final class StatusReport {
     JsonObject toJson() {
         Instant now = clock.instant();
         List<Backend> backends = registry.all();
-        timeline.keepOnly(backends.stream().map(Backend::url).collect(Collectors.toSet()));
+        timeline.keepOnly(backends.stream().map(b -> EventTimeline.key(b.pool(), b.url())).collect(Collectors.toSet()));
         TrafficRates total = traffic.fulcrumsOwnAnswers().lastMinute();
         JsonArray rows = new JsonArray();
         for (Backend backend : backends.stream().sorted(PROBLEMS_FIRST).toList()) {
@@ -91,7 +91,7 @@ final class StatusReport {
     }
 
     private JsonObject row(Backend backend, TrafficRates rates, double[] requestsPerSecond) {
-        Optional<HealthEvent> change = timeline.lastChange(backend.url())
+        Optional<HealthEvent> change = timeline.lastChange(backend.pool(), backend.url())
                 .filter(event -> event.state() == backend.health());
         JsonArray history = new JsonArray();
         for (double perSecond : requestsPerSecond) {
@@ -99,6 +99,7 @@ final class StatusReport {
         }
         return rates(rates)
                 .put("url", backend.url())
+                .put("pool", backend.pool())
                 .put("state", backend.health().name())
                 .put("reason", change.map(HealthEvent::reason)
                         .orElse(backend.health() == HealthState.UNKNOWN ? "not probed yet" : backend.lastFailure()))

@@ -67,7 +67,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
         this.warmingUp = warmingUp;
         this.connectionLimit = new ConnectionLimit(() -> this.config.limits().maxConnections());
         this.metrics = Metrics.prometheus(version(), status::get, connectionLimit::open);
-        this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN, metrics);
+        this.backends = new BackendRegistry(config.pools().values(), HealthState.UNKNOWN, metrics);
         this.accessLogs = new AccessLogs(config.accessLog(), metrics::accessLogLineDropped);
         this.responseBudget = new ResponseBudget(() -> this.config.limits().maxBufferedBytes());
     }
@@ -172,7 +172,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
         }
         return moveListeners(previous, next).compose(v -> {
             accessLogs.use(next.accessLog());
-            backends.update(next.servers());
+            backends.update(next.pools().values());
             return ConfigEvents.probeNewServers(vertx.eventBus(), next);
         }).compose(v -> {
             ConfigEvents.publish(vertx.eventBus(), next);
@@ -186,6 +186,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
             config = next;
             String changes = ConfigChanges.describe(previous, next);
             RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): " + changes);
+            next.warnings().forEach(warning -> RELOAD_LOG.warning("config: " + warning));
             admin.timeline().reloadApplied(applied.generation(), changes);
             return null;
         });

@@ -1,5 +1,6 @@
 package dev.fulcrum.balancer;
 
+import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.ServerSpec;
 import dev.fulcrum.metrics.BackendMeters;
 import dev.fulcrum.metrics.Metrics;
@@ -26,6 +27,7 @@ public final class Backend {
     /** Tells this backend from one re-added later under the same URL. */
     private final long instance = INSTANCES.incrementAndGet();
     private final ServerSpec spec;
+    private final String pool;
     private final SocketAddress address;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -42,21 +44,27 @@ public final class Backend {
     private volatile boolean rejoins;
     private volatile long joinedAt = JOINED_AT_START;
 
-    /** A backend whose traffic is counted nowhere: for selection tests and benchmarks. */
+    /** A backend of the pool "default" whose traffic is counted nowhere: for selection tests and benchmarks. */
     public Backend(ServerSpec spec, HealthState initialHealth) {
-        this(spec, initialHealth, Metrics.nowhere());
+        this(spec, PoolSettings.DEFAULT, initialHealth, Metrics.nowhere());
     }
 
-    public Backend(ServerSpec spec, HealthState initialHealth, Metrics metrics) {
+    public Backend(ServerSpec spec, String pool, HealthState initialHealth, Metrics metrics) {
         this.spec = spec;
+        this.pool = pool;
         this.address = SocketAddress.inetSocketAddress(spec.port(), spec.host());
         this.health = initialHealth;
         this.weight = spec.weight();
-        this.meters = metrics.backend(spec.url(), this::inFlight, () -> health == HealthState.HEALTHY);
+        this.meters = metrics.backend(pool, spec.url(), this::inFlight, () -> health == HealthState.HEALTHY);
     }
 
     public String url() {
         return spec.url();
+    }
+
+    /** The name of the pool it serves in; the same URL in two pools is two backends. */
+    public String pool() {
+        return pool;
     }
 
     public long instance() {
@@ -160,8 +168,9 @@ public final class Backend {
         return responseTime;
     }
 
+    /** Its URL, after its pool's name unless that is the pool "default": what log lines name it by. */
     @Override
     public String toString() {
-        return spec.url();
+        return pool.equals(PoolSettings.DEFAULT) ? spec.url() : pool + " " + spec.url();
     }
 }

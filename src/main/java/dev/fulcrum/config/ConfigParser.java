@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.fulcrum.routing.Route;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -94,6 +95,7 @@ public final class ConfigParser {
         boolean pooled = root.has("pools");
         PoolSettings top = PoolParser.parse(root, PoolSettings.DEFAULT, PoolParser.BUILT_IN, !pooled);
         Map<String, PoolSettings> pools = pools(root, top);
+        List<Route<RouteAction>> routes = RoutesParser.parse(root, pools);
         FulcrumConfig config = new FulcrumConfig(
                 listen,
                 admin,
@@ -120,7 +122,8 @@ public final class ConfigParser {
                 trustedProxies(root),
                 top.servers(),
                 pools,
-                RoutesParser.parse(root, pools));
+                routes,
+                RoutesParser.unreachablePools(routes, pools));
         root.rejectUnknown();
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
             throw new ConfigException("adminPort: " + config.admin() + " must differ from listenPort " + config.listen()

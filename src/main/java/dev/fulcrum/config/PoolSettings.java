@@ -27,4 +27,9 @@ public record PoolSettings(
     public PoolSettings {
         servers = List.copyOf(servers);
     }
+
+    /** Whether its policy hashes a key of the request onto a Maglev table (maglev, ip-hash, uri-hash). */
+    public boolean hashing() {
+        return PoolParser.HASHING.contains(algorithm);
+    }
 }

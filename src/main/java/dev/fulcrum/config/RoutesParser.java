@@ -7,9 +7,11 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -50,6 +52,24 @@ final class RoutesParser {
         return routes;
     }
 
+    /** A warning for each pool no route sends to (without routes, every pool but "default"), in the file's order. */
+    static List<String> unreachablePools(List<Route<RouteAction>> routes, Map<String, PoolSettings> pools) {
+        Set<String> reached = new HashSet<>();
+        if (routes.isEmpty()) {
+            reached.add(PoolSettings.DEFAULT);
+        }
+        routes.forEach(route -> route.action().pools().forEach((pool, weight) -> {
+            if (weight > 0) {
+                reached.add(pool);
+            }
+        }));
+        return pools.keySet().stream().filter(pool -> !reached.contains(pool))
+                .map(pool -> "pools." + pool + ": no request can reach it: " + (routes.isEmpty()
+                        ? "there are no routes, so every request goes to the pool \"default\"; add a route to it"
+                        : "no route names it (or only with weight 0); add a route, or remove the pool"))
+                .toList();
+    }
+
     private static RouteMatch match(JsonFields match) {
         String host = match.string("host", null);
         check(match, "host", RouteMatch.invalidHost(host));
@@ -72,7 +92,12 @@ final class RoutesParser {
         Map<String, String> headers = new LinkedHashMap<>();
         if (match.has("headers")) {
             JsonFields given = match.object("headers");
+            Set<String> seen = new HashSet<>();
             for (String name : given.fieldNames()) {
+                if (!seen.add(name.toLowerCase(Locale.ROOT))) {
+                    throw new ConfigException(given.path(name) + ": header names are case-insensitive, and this one is"
+                            + " given twice; keep one");
+                }
                 Object value = given.raw(name);
                 if (value instanceof String text) {
                     headers.put(name, text);

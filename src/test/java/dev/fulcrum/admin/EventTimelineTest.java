@@ -35,8 +35,8 @@ class EventTimelineTest {
 
     @Test
     void tellsAChangeByProbesFromAnEjectionAndReloadsFromRefusals() {
-        timeline.healthChanged(new HealthEvent("http://a:1", HealthState.UNHEALTHY, "HTTP 500", false, NOON.minusSeconds(2)));
-        timeline.healthChanged(new HealthEvent("http://b:1", HealthState.UNHEALTHY, "connection reset", true, NOON.minusSeconds(1)));
+        timeline.healthChanged(new HealthEvent("http://a:1", "default", HealthState.UNHEALTHY, "HTTP 500", false, NOON.minusSeconds(2)));
+        timeline.healthChanged(new HealthEvent("http://b:1", "default", HealthState.UNHEALTHY, "connection reset", true, NOON.minusSeconds(1)));
         timeline.reloadApplied(2, "servers +http://c:1");
         timeline.reloadRefused("servers[0]: bad URL");
 
@@ -47,20 +47,20 @@ class EventTimelineTest {
         assertEquals(new JsonObject().put("time", NOON.toString()).put("kind", "reload-applied").put("generation", 2)
                 .put("message", "servers +http://c:1"), events.getJsonObject(1));
         assertEquals(new JsonObject().put("time", NOON.minusSeconds(1).toString()).put("kind", "ejection")
-                .put("backend", "http://b:1").put("state", "UNHEALTHY").put("message", "connection reset"), events.getJsonObject(2));
+                .put("backend", "http://b:1").put("pool", "default").put("state", "UNHEALTHY").put("message", "connection reset"), events.getJsonObject(2));
         assertEquals("check", events.getJsonObject(3).getString("kind"));
     }
 
     @Test
     void remembersEachBackendsLastChangeUntilItIsNoLongerConfigured() {
-        HealthEvent down = new HealthEvent("http://a:1", HealthState.UNHEALTHY, "HTTP 500", false, NOON.minusSeconds(60));
+        HealthEvent down = new HealthEvent("http://a:1", "default", HealthState.UNHEALTHY, "HTTP 500", false, NOON.minusSeconds(60));
         timeline.healthChanged(down);
         for (int generation = 2; generation <= 60; generation++) {
             timeline.reloadApplied(generation, "weight " + generation);
         }
 
-        assertEquals(Optional.of(down), timeline.lastChange("http://a:1"), "older than the last 50 events, still its state's start");
-        timeline.keepOnly(Set.of("http://b:1"));
-        assertEquals(Optional.empty(), timeline.lastChange("http://a:1"));
+        assertEquals(Optional.of(down), timeline.lastChange("default", "http://a:1"), "older than the last 50 events, still its state's start");
+        timeline.keepOnly(Set.of(EventTimeline.key("default", "http://b:1")));
+        assertEquals(Optional.empty(), timeline.lastChange("default", "http://a:1"));
     }
 }

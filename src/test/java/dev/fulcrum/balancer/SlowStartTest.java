@@ -1,5 +1,7 @@
 package dev.fulcrum.balancer;
 
+import dev.fulcrum.config.ConfigParser;
+import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.ServerSpec;
 import dev.fulcrum.metrics.Metrics;
 import org.junit.jupiter.api.Test;
@@ -16,6 +18,15 @@ class SlowStartTest {
 
     static Backend backend(String name, int weight) {
         return new Backend(new ServerSpec("http://" + name, false, name, 80, "", weight), HealthState.UNKNOWN);
+    }
+
+    /** The pool "default" of these servers, with the built-in settings. */
+    static PoolSettings pool(ServerSpec... servers) {
+        PoolSettings builtIn = ConfigParser.parse("{\"servers\": [\"http://127.0.0.1:1\"]}").pool(PoolSettings.DEFAULT);
+        return new PoolSettings(builtIn.name(), builtIn.algorithm(), builtIn.hash(), builtIn.stickyCookie(),
+                builtIn.slowStart(), builtIn.healthCheckInterval(), builtIn.healthCheck(), builtIn.consecutiveFailures(),
+                builtIn.connectTimeout(), builtIn.requestTimeout(), builtIn.backendTls(), builtIn.preserveHost(),
+                List.of(servers));
     }
 
     /** Healthy at the start, down, then back now: it joins a serving pool. */
@@ -57,9 +68,10 @@ class SlowStartTest {
 
     @Test
     void aBackendAddedByAReloadRampsWhenItsFirstProbePasses() {
-        BackendRegistry registry = new BackendRegistry(List.of(backend("a", 1).spec()), HealthState.UNKNOWN, Metrics.nowhere());
-        registry.update(List.of(backend("a", 1).spec(), backend("added", 2).spec()));
-        Backend added = registry.find("http://added").orElseThrow();
+        BackendRegistry registry = new BackendRegistry(List.of(pool(backend("a", 1).spec())), HealthState.UNKNOWN,
+                Metrics.nowhere());
+        registry.update(List.of(pool(backend("a", 1).spec(), backend("added", 2).spec())));
+        Backend added = registry.find(PoolSettings.DEFAULT, "http://added").orElseThrow();
         clock.advance(Duration.ofSeconds(1));
         added.health(HealthState.HEALTHY, clock.getAsLong());
         assertEquals(clock.getAsLong(), added.joinedAt());

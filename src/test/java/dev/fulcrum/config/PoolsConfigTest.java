@@ -31,7 +31,7 @@ class PoolsConfigTest {
 
     @Test
     void withPoolsTheTopLevelServersMayBeLeftOut() {
-        FulcrumConfig config = ConfigParser.parse("{\"pools\": {\"api\": {\"servers\": [\"http://api:1\"]}}}");
+        FulcrumConfig config = ConfigParser.parse("{\"pools\": {\"api\": {\"servers\": [\"http://api:1\"]}}, \"routes\": [{\"pool\": \"api\"}]}");
         assertEquals(List.of("api"), List.copyOf(config.pools().keySet()));
         assertEquals(List.of(), config.servers());
     }

@@ -13,7 +13,7 @@ class MeterReadingTest {
     @Test
     void aReadingHasTheCountsAndCumulativeBucketsThatMetricsExposes() {
         try (Metrics metrics = Metrics.prometheus("test", () -> ReloadStatus.initial("{}"), () -> 0)) {
-            BackendMeters meters = metrics.backend("http://a:1", () -> 0, () -> true);
+            BackendMeters meters = metrics.backend("default", "http://a:1", () -> 0, () -> true);
             meters.responded(200, TimeUnit.MICROSECONDS.toNanos(300));
             meters.responded(200, TimeUnit.MILLISECONDS.toNanos(1));
             meters.responded(404, TimeUnit.MILLISECONDS.toNanos(7));
@@ -34,7 +34,7 @@ class MeterReadingTest {
 
     @Test
     void metersThatCountIntoNothingReadAsZeroBuckets() {
-        BackendMeters meters = Metrics.nowhere().backend("http://a:1", () -> 0, () -> true);
+        BackendMeters meters = Metrics.nowhere().backend("default", "http://a:1", () -> 0, () -> true);
         meters.responded(200, 1_000);
 
         assertArrayEquals(new long[MeterReading.bucketBoundsSeconds().length], meters.read().buckets());

@@ -91,15 +91,15 @@ class MetricsAcrossReloadsTest {
                 reply.await();
             }
         }
-        double keptBefore = Scrape.of(vertx, admin).count("fulcrum_requests_total", "backend", kept.url(), "code", "200");
+        double keptBefore = Scrape.of(vertx, admin).count("fulcrum_requests_total", "pool", "default", "backend", kept.url(), "code", "200");
         assertTrue(keptBefore >= 5);
 
         file.renameReplace(config.copy().put("servers", new JsonArray().add(kept.url())));
         Await.until("the edit is applied", WAIT, () -> fulcrum.status().generation() == 2);
         http.get("/").await();
         Scrape whileDraining = Scrape.of(vertx, admin);
-        assertEquals(keptBefore + 1, whileDraining.count("fulcrum_requests_total", "backend", kept.url(), "code", "200"));
-        assertEquals(1, whileDraining.count("fulcrum_backend_in_flight", "backend", removed.url()),
+        assertEquals(keptBefore + 1, whileDraining.count("fulcrum_requests_total", "pool", "default", "backend", kept.url(), "code", "200"));
+        assertEquals(1, whileDraining.count("fulcrum_backend_in_flight", "pool", "default", "backend", removed.url()),
                 "a removed backend still draining is still shown");
 
         vertx.runOnContext(v -> held.get(0).response().end("late"));
@@ -107,6 +107,6 @@ class MetricsAcrossReloadsTest {
         Scrape drained = Await.value("the removed backend's series go", WAIT, () -> Scrape.of(vertx, admin),
                 scrape -> !scrape.text().contains(removed.url()));
         assertFalse(drained.has("fulcrum_request_duration_seconds_count", "backend", removed.url()));
-        assertEquals(keptBefore + 1, drained.count("fulcrum_requests_total", "backend", kept.url(), "code", "200"));
+        assertEquals(keptBefore + 1, drained.count("fulcrum_requests_total", "pool", "default", "backend", kept.url(), "code", "200"));
     }
 }

@@ -55,7 +55,7 @@ class HashAffinityTest {
         List<String> sources = IntStream.rangeClosed(2, 13).mapToObj(i -> "127.0.0." + i).toList();
         Map<String, Client> clients = sources.stream().collect(Collectors.toMap(s -> s, s -> new Client(vertx, fulcrum.port(), s)));
 
-        Map<String, String> expected = owners(fulcrum.backends().healthy(), sources, names);
+        Map<String, String> expected = owners(fulcrum.backends().healthy("default"), sources, names);
         assertTrue(expected.values().stream().distinct().count() > 1, "the sources share backends: " + expected);
         Await.until("every source reaches its own backend", SETTLES, () -> sources.stream()
                 .allMatch(source -> clients.get(source).backendFor("/", null).equals(expected.get(source))));
@@ -74,7 +74,7 @@ class HashAffinityTest {
         Client client = new Client(vertx, fulcrum.port(), "127.0.0.1");
         List<String> paths = IntStream.range(0, 30).mapToObj(i -> "/catalog/item-" + i).toList();
 
-        Map<String, String> expected = owners(fulcrum.backends().healthy(), paths, names);
+        Map<String, String> expected = owners(fulcrum.backends().healthy("default"), paths, names);
         Await.until("every path reaches its own backend", SETTLES, () -> paths.stream()
                 .allMatch(path -> client.backendFor(path, null).equals(expected.get(path))));
         for (String path : paths) {
@@ -91,7 +91,7 @@ class HashAffinityTest {
         Map<String, String> names = namesByUrl(backends);
         Client client = new Client(vertx, fulcrum.port(), "127.0.0.1");
 
-        Map<String, String> expected = owners(fulcrum.backends().healthy(), USERS, names);
+        Map<String, String> expected = owners(fulcrum.backends().healthy("default"), USERS, names);
         Await.until("every user reaches its own backend", SETTLES, () -> client.backendsFor(USERS).equals(expected));
         assertEquals(expected, client.backendsFor(USERS));
         for (int i = 0; i < 20; i++) {
@@ -105,13 +105,13 @@ class HashAffinityTest {
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(byUser(backends)));
         Map<String, String> names = namesByUrl(backends);
         Client client = new Client(vertx, fulcrum.port(), "127.0.0.1");
-        Map<String, String> before = owners(fulcrum.backends().healthy(), USERS, names);
+        Map<String, String> before = owners(fulcrum.backends().healthy("default"), USERS, names);
         Await.until("every user reaches its own backend", SETTLES, () -> client.backendsFor(USERS).equals(before));
 
         TestBackend down = backends.get(2);
         down.stop();
         Await.until(down.name() + " is down", SETTLES, () -> health(fulcrum, down) == HealthState.UNHEALTHY);
-        Map<String, String> during = owners(fulcrum.backends().healthy(), USERS, names);
+        Map<String, String> during = owners(fulcrum.backends().healthy("default"), USERS, names);
         Await.until("the table without " + down.name() + " serves", SETTLES, () -> client.backendsFor(USERS).equals(during));
         int othersMoved = 0;
         for (String user : USERS) {
@@ -138,7 +138,7 @@ class HashAffinityTest {
             Fulcrum second = Balancer.start(elsewhere, config.copy());
             Client toFirst = new Client(vertx, first.port(), "127.0.0.1");
             Client toSecond = new Client(elsewhere, second.port(), "127.0.0.1");
-            Map<String, String> expected = owners(first.backends().healthy(), USERS, namesByUrl(backends));
+            Map<String, String> expected = owners(first.backends().healthy("default"), USERS, namesByUrl(backends));
             Await.until("the first Fulcrum serves its table", SETTLES, () -> toFirst.backendsFor(USERS).equals(expected));
             Await.until("the second Fulcrum serves the same", SETTLES, () -> toSecond.backendsFor(USERS).equals(expected));
             assertEquals(6, expected.values().stream().distinct().count());
@@ -160,7 +160,7 @@ class HashAffinityTest {
     }
 
     private static HealthState health(Fulcrum fulcrum, TestBackend backend) {
-        return fulcrum.backends().find(backend.url()).orElseThrow().health();
+        return fulcrum.backends().find("default", backend.url()).orElseThrow().health();
     }
 
     /**

@@ -108,7 +108,7 @@ class LeastTimeAndSlowStartTest {
         file.rewriteInPlace(config.copy().put("servers", new JsonArray().add(steady.url()).add(added.url())));
         // When the health checker saw it pass and the ramp began; on the clock the arrivals are noted on.
         long joined = Await.value("the added backend joins", Duration.ofSeconds(5),
-                () -> fulcrum.backends().find(added.url()).map(Backend::joinedAt).orElse(Backend.JOINED_AT_START),
+                () -> fulcrum.backends().find("default", added.url()).map(Backend::joinedAt).orElse(Backend.JOINED_AT_START),
                 at -> at != Backend.JOINED_AT_START);
         long millis = TimeUnit.MILLISECONDS.toNanos(1);
         Await.until("the window is over, and a second more", Duration.ofSeconds(10),
