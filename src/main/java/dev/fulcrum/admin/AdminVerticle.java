@@ -57,8 +57,9 @@ public final class AdminVerticle extends VerticleBase {
     private Router router;
     private HttpServer server;
 
-    /** {@code eventLoopsAnswered} completes once every proxy event loop has run a task queued on it now. */
-    public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Metrics metrics, Supplier<ReloadStatus> reloadStatus,
+    /** {@code serving}: the config serving now; {@code eventLoopsAnswered} completes once every proxy event loop has run a task queued on it now. */
+    public AdminVerticle(FulcrumConfig config, Supplier<FulcrumConfig> serving, BackendRegistry registry, Metrics metrics,
+                         Supplier<ReloadStatus> reloadStatus,
                          BooleanSupplier shuttingDown, BooleanSupplier warmingUp,
                          Supplier<Future<?>> eventLoopsAnswered) {
         this.config = config;
@@ -71,7 +72,7 @@ public final class AdminVerticle extends VerticleBase {
         // Here rather than in start(), which runs on the deploying Vert.x's event loop.
         this.own = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1)).build();
-        this.statusPage = new StatusPage(registry, metrics.none(), reloadStatus, shuttingDown, warmingUp);
+        this.statusPage = new StatusPage(registry, metrics::allNone, serving, reloadStatus, shuttingDown, warmingUp);
     }
 
     @Override

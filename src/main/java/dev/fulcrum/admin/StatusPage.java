@@ -1,6 +1,7 @@
 package dev.fulcrum.admin;
 
 import dev.fulcrum.balancer.BackendRegistry;
+import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.ReloadStatus;
 import dev.fulcrum.health.HealthEvent;
 import dev.fulcrum.metrics.BackendMeters;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -37,13 +39,14 @@ final class StatusPage {
     private final StatusReport report;
     private final Buffer html = Buffer.buffer(resource("status.html"));
 
-    StatusPage(BackendRegistry registry, BackendMeters fulcrumsOwnAnswers, Supplier<ReloadStatus> reloadStatus,
-               BooleanSupplier shuttingDown, BooleanSupplier warmingUp) {
+    StatusPage(BackendRegistry registry, Supplier<Collection<BackendMeters>> fulcrumsOwnAnswers,
+               Supplier<FulcrumConfig> serving, Supplier<ReloadStatus> reloadStatus, BooleanSupplier shuttingDown,
+               BooleanSupplier warmingUp) {
         this.registry = registry;
         this.traffic = new TrafficSampler(registry, fulcrumsOwnAnswers, System::nanoTime);
         // The jar's manifest, as fulcrum_build_info says it.
         String version = Objects.requireNonNullElse(StatusPage.class.getPackage().getImplementationVersion(), "dev");
-        this.report = new StatusReport(version, Clock.systemUTC(), registry, traffic, timeline, reloadStatus,
+        this.report = new StatusReport(version, Clock.systemUTC(), registry, traffic, timeline, serving, reloadStatus,
                 shuttingDown, warmingUp);
     }
 

@@ -3,8 +3,12 @@ package dev.fulcrum.admin;
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.ReloadStatus;
+import dev.fulcrum.config.RouteAction;
 import dev.fulcrum.health.HealthEvent;
+import dev.fulcrum.routing.Route;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -43,12 +47,15 @@ final class StatusReport {
     private final BackendRegistry registry;
     private final TrafficSampler traffic;
     private final EventTimeline timeline;
+    private final Supplier<FulcrumConfig> serving;
     private final Supplier<ReloadStatus> reloadStatus;
     private final BooleanSupplier shuttingDown;
     private final BooleanSupplier warmingUp;
 
     StatusReport(String version, Clock clock, BackendRegistry registry, TrafficSampler traffic, EventTimeline timeline,
-                 Supplier<ReloadStatus> reloadStatus, BooleanSupplier shuttingDown, BooleanSupplier warmingUp) {
+                 Supplier<FulcrumConfig> serving, Supplier<ReloadStatus> reloadStatus, BooleanSupplier shuttingDown,
+                 BooleanSupplier warmingUp) {
+        this.serving = serving;
         this.version = version;
         this.clock = clock;
         this.startedAt = clock.instant();
@@ -64,9 +71,15 @@ final class StatusReport {
         Instant now = clock.instant();
         List<Backend> backends = registry.all();
         timeline.keepOnly(backends.stream().map(b -> EventTimeline.key(b.pool(), b.url())).collect(Collectors.toSet()));
-        TrafficRates total = traffic.fulcrumsOwnAnswers().lastMinute();
+        TrafficRates total = traffic.fulcrumsOwnAnswers();
+        FulcrumConfig config = serving.get();
+        List<String> poolOrder = List.copyOf(config.pools().keySet());
+        Comparator<Backend> byPool = Comparator.comparingInt(backend -> {
+            int at = poolOrder.indexOf(backend.pool());
+            return at < 0 ? poolOrder.size() : at;
+        });
         JsonArray rows = new JsonArray();
-        for (Backend backend : backends.stream().sorted(PROBLEMS_FIRST).toList()) {
+        for (Backend backend : backends.stream().sorted(byPool.thenComparing(PROBLEMS_FIRST)).toList()) {
             TrafficWindow window = traffic.window(backend.meters());
             TrafficRates rates = window.lastMinute();
             total = total.plus(rates);
@@ -85,9 +98,33 @@ final class StatusReport {
                         .put("inFlight", backends.stream().mapToInt(Backend::inFlight).sum())
                         .put("backends", backends.size())
                         .put("healthy", backends.stream().filter(b -> b.health() == HealthState.HEALTHY).count()))
+                .put("pools", pools(config, backends))
+                .put("routes", routes(config))
                 .put("backends", rows)
                 .put("backendsNotShown", backends.size() - rows.size())
                 .put("events", timeline.toJson());
+    }
+
+    /** Each pool in the file's order: its policy and how many of its backends serve. */
+    private static JsonArray pools(FulcrumConfig config, List<Backend> backends) {
+        JsonArray pools = new JsonArray();
+        for (PoolSettings pool : config.pools().values()) {
+            List<Backend> members = backends.stream().filter(backend -> backend.pool().equals(pool.name())).toList();
+            pools.add(new JsonObject().put("name", pool.name()).put("algorithm", pool.algorithm())
+                    .put("backends", members.size())
+                    .put("healthy", members.stream().filter(b -> b.health() == HealthState.HEALTHY).count()));
+        }
+        return pools;
+    }
+
+    /** The route table as the file spells it, first match first; empty when every request goes to "default". */
+    private static JsonArray routes(FulcrumConfig config) {
+        JsonArray routes = new JsonArray();
+        for (Route<RouteAction> route : config.routes()) {
+            routes.add(new JsonObject().put("index", route.index()).put("match", route.match().toString())
+                    .put("action", route.action().toString()));
+        }
+        return routes;
     }
 
     private JsonObject row(Backend backend, TrafficRates rates, double[] requestsPerSecond) {

@@ -4,10 +4,12 @@ import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.metrics.BackendMeters;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Reads every configured backend's meters, and those of Fulcrum's own answers, into their {@link TrafficWindow}
@@ -18,12 +20,13 @@ import java.util.function.LongSupplier;
 final class TrafficSampler {
 
     private final BackendRegistry registry;
-    private final BackendMeters none;
+    /** The meters of Fulcrum's own answers, one per pool (and one for requests that reached none). */
+    private final Supplier<Collection<BackendMeters>> none;
     private final LongSupplier clock;
     private Map<BackendMeters, TrafficWindow> windows = new HashMap<>();
 
     /** {@code clock}: monotonic nanoseconds. */
-    TrafficSampler(BackendRegistry registry, BackendMeters none, LongSupplier clock) {
+    TrafficSampler(BackendRegistry registry, Supplier<Collection<BackendMeters>> none, LongSupplier clock) {
         this.registry = registry;
         this.none = none;
         this.clock = clock;
@@ -36,7 +39,7 @@ final class TrafficSampler {
         for (Backend backend : registry.all()) {
             read(backend.meters(), now, next);
         }
-        read(none, now, next);
+        none.get().forEach(meters -> read(meters, now, next));
         windows = next;
     }
 
@@ -51,7 +54,12 @@ final class TrafficSampler {
         return windows.getOrDefault(meters, new TrafficWindow());
     }
 
-    TrafficWindow fulcrumsOwnAnswers() {
-        return window(none);
+    /** Fulcrum's own answers in the last minute, in every pool. */
+    TrafficRates fulcrumsOwnAnswers() {
+        TrafficRates total = TrafficRates.NONE;
+        for (BackendMeters meters : none.get()) {
+            total = total.plus(window(meters).lastMinute());
+        }
+        return total;
     }
 }

@@ -4,7 +4,9 @@ import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.HashKey;
 import dev.fulcrum.config.PoolSettings;
+import dev.fulcrum.config.RouteAction;
 import dev.fulcrum.config.ServerSpec;
+import dev.fulcrum.routing.Route;
 
 import java.lang.reflect.RecordComponent;
 import java.time.Duration;
@@ -46,11 +48,13 @@ final class ConfigChanges {
             Object before = read(field, previous);
             Object after = read(field, next);
             String name = fileName(prefix + field.getName());
-            if (Objects.equals(before, after)) {
+            if (Objects.equals(before, after) || name.equals("warnings")) {
                 continue;
             }
             if (isGroup(before) && after != null) {
                 compare(name + ".", (Record) before, (Record) after, changes);
+            } else if (name.equals("routes")) {
+                routeChanges(((FulcrumConfig) previous).routes(), ((FulcrumConfig) next).routes(), changes);
             } else if (name.equals("pools")) {
                 poolChanges(((FulcrumConfig) previous).pools(), ((FulcrumConfig) next).pools(), changes);
             } else if (name.endsWith("servers")) {
@@ -81,6 +85,27 @@ final class ConfigChanges {
                 compare("pools." + name + ".", was, pool, changes);
             }
         });
+    }
+
+    /** Each route that changed, by its index: "routes[1] {"pathPrefix": "/a"} -> pool api => pool web". */
+    private static void routeChanges(List<Route<RouteAction>> before, List<Route<RouteAction>> after, List<String> changes) {
+        for (int i = 0; i < Math.max(before.size(), after.size()); i++) {
+            Route<RouteAction> was = i < before.size() ? before.get(i) : null;
+            Route<RouteAction> now = i < after.size() ? after.get(i) : null;
+            if (was == null) {
+                changes.add("routes[" + i + "] +" + describe(now));
+            } else if (now == null) {
+                changes.add("routes[" + i + "] -" + describe(was));
+            } else if (!was.equals(now)) {
+                changes.add("routes[" + i + "] " + describe(was) + " -> " + describe(now));
+            }
+        }
+    }
+
+    /** A route as the file would have it, on one line. */
+    static String describe(Route<RouteAction> route) {
+        String match = route.match().toString();
+        return "{" + (match.equals("{}") ? "" : "\"match\": " + match + ", ") + route.action() + "}";
     }
 
     private static List<ServerSpec> serversOf(Record config) {

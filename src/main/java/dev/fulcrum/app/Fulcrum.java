@@ -94,7 +94,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     }
 
     private Future<Fulcrum> start(int proxyInstances) {
-        admin = new AdminVerticle(config, backends, metrics, status::get, shuttingDown::get, () -> warmingUp,
+        admin = new AdminVerticle(config, () -> this.config, backends, metrics, status::get, shuttingDown::get, () -> warmingUp,
                 // A proxy has settled once its event loop has run a task queued now: it answers.
                 () -> Future.all(proxies.stream().map(ProxyVerticle::settled).toList()));
         Future<Void> adminDeployed = deploy(vertx.deployVerticle(admin))

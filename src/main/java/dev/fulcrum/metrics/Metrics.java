@@ -18,6 +18,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -129,6 +131,11 @@ public final class Metrics implements AutoCloseable {
     /** The meters of the responses no backend answered, to requests that reached no pool. */
     public BackendMeters none() {
         return none(NO_POOL);
+    }
+
+    /** The meters of every response no backend answered, whatever its pool: the status page's totals. */
+    public Collection<BackendMeters> allNone() {
+        return List.copyOf(none.values());
     }
 
     /** The meters of the responses no backend answered, to requests routed to {@code pool}. */

@@ -7,6 +7,8 @@ import dev.fulcrum.support.Browser;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -56,6 +58,39 @@ class StatusPageTest {
                         .contains(failing.url() + ": HTTP 500 from GET / (expected 200-499)"), "the change is in the timeline");
             } catch (AssertionError failed) {
                 Path shot = Files.write(Path.of("target", "StatusPageTest.png"), browser.screenshot());
+                failed.addSuppressed(new AssertionError("the page as it was: " + shot.toAbsolutePath()));
+                throw failed;
+            }
+        }
+    }
+
+    @Test
+    void backendsAreGroupedByPoolAndTheRouteTableIsShown(Vertx vertx) throws IOException {
+        TestBackend api = TestBackend.start(vertx, "api");
+        TestBackend web = TestBackend.start(vertx, "web").probeStatus(500);
+        JsonObject config = Balancer.fastHealth(Balancer.config(web))
+                .put("pools", new JsonObject().put("api", new JsonObject().put("servers", new JsonArray().add(api.url()))))
+                .put("routes", new JsonArray()
+                        .add(new JsonObject().put("match", new JsonObject().put("pathPrefix", "/api")).put("pool", "api"))
+                        .add(new JsonObject().put("pool", "default")));
+        Fulcrum fulcrum = Balancer.start(vertx, config);
+
+        try (Browser browser = Browser.start(1280, 900)) {
+            browser.open("http://127.0.0.1:" + fulcrum.adminPort() + "/");
+            try {
+                String groups = "return [...document.querySelectorAll('#backends tr')].map(row => row.dataset.pool"
+                        + " ? 'pool ' + row.dataset.pool : row.dataset.backend + ' ' + row.querySelector('.chip').innerText).join('\\n')";
+                String rows = Await.value("each pool has its group", WAIT, POLL, () -> (String) browser.run(groups),
+                        shown -> shown.contains(web.url() + " UNHEALTHY"));
+                assertEquals("pool default\n" + web.url() + " UNHEALTHY\npool api\n" + api.url() + " HEALTHY", rows,
+                        "pools in the file's order");
+                assertEquals("0 {\"pathPrefix\": \"/api\"} \"pool\": \"api\"\n1 every request \"pool\": \"default\"",
+                        browser.run("return [...document.querySelectorAll('#routes tr')].map(row => [...row.cells]"
+                                + ".map(cell => cell.innerText).join(' ')).join('\\n')"));
+                assertTrue(((String) browser.run("return document.getElementById('problems').innerText"))
+                        .contains("No healthy backend in pool default"));
+            } catch (AssertionError failed) {
+                Path shot = Files.write(Path.of("target", "StatusPageTest-pools.png"), browser.screenshot());
                 failed.addSuppressed(new AssertionError("the page as it was: " + shot.toAbsolutePath()));
                 throw failed;
             }

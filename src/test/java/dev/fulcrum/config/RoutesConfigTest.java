@@ -77,4 +77,35 @@ class RoutesConfigTest {
         assertEquals(List.of(), config.routes());
         assertEquals(List.of("default"), List.copyOf(config.pools().keySet()));
     }
+
+    @Test
+    void aPoolNoRouteLeadsToIsAllowedWithAWarning() {
+        FulcrumConfig config = parse("[{\"match\": {\"pathPrefix\": \"/api\"}, \"pools\": {\"api\": 100, \"canary\": 0}}]");
+        assertEquals(List.of(
+                "pools.canary: no request can reach it: no route names it (or only with weight 0); add a route, or remove the pool",
+                "pools.static: no request can reach it: no route names it (or only with weight 0); add a route, or remove the pool"),
+                config.warnings());
+        assertEquals(List.of(), parse("""
+                [{"match": {"path": "/c"}, "pool": "canary"}, {"match": {"path": "/s"}, "pool": "static"}, {"pool": "api"}]""")
+                .warnings(), "every pool reached");
+        FulcrumConfig unrouted = ConfigParser.parse("{\"servers\": [\"http://a:1\"], " + POOLS + "}");
+        assertEquals(3, unrouted.warnings().size(), "without routes only \"default\" serves: " + unrouted.warnings());
+    }
+
+    @Test
+    void aHeaderNamedTwiceInDifferentCasesIsRefusedByName() {
+        assertError("routes[0].match.headers.x-canary: header names are case-insensitive, and this one is given twice",
+                () -> parse("[{\"match\": {\"headers\": {\"X-Canary\": \"1\", \"x-canary\": \"2\"}}, \"pool\": \"api\"}]"));
+    }
+
+    @Test
+    void theReadmesExampleIsValid() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        int section = readme.indexOf("## Pools and routes");
+        int start = readme.indexOf("```json", section) + "```json".length();
+        FulcrumConfig config = ConfigParser.parse(readme.substring(start, readme.indexOf("```", start)));
+        assertEquals(List.of("api", "api-canary", "static"), List.copyOf(config.pools().keySet()));
+        assertEquals(4, config.routes().size());
+        assertEquals(List.of(), config.warnings());
+    }
 }
