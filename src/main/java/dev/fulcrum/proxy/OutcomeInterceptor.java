@@ -23,7 +23,8 @@ import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
- * Sees every exchange end. A failure to reach a backend is counted against it (passive health), retried once
+ * Routes every exchange ({@link RouteStep}, {@link RouteHeaders}) and sees it end. A failure to reach a backend
+ * is counted against it (passive health), retried once
  * on another backend when that is safe, and otherwise turned into a short error response that says which
  * side failed. The backend's in-flight slot is given back on every outcome (response sent, client gone,
  * backend error). Registered for WebSocket upgrades too, or an upgrade would never give its slot back.
@@ -37,10 +38,14 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private final EventBus bus;
     private final Supplier<Routing> routing;
     private final Exchanges exchanges;
+    private final ResponseRecords records;
+    private final RouteStep routes;
     private final StickySessions sticky;
 
     OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing, Exchanges exchanges,
-                       StickySessions sticky) {
+                       ResponseRecords records, StickySessions sticky) {
+        this.records = records;
+        this.routes = new RouteStep(routing, sticky);
         this.sticky = sticky;
         this.origin = origin;
         this.bus = bus;
@@ -51,7 +56,12 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
         exchanges.started();
-        Exchange exchange = Exchange.of(ctx);
+        Exchange exchange = Exchange.begin(ctx, records.of(ctx.request().proxiedRequest()));
+        ProxyResponse answer = routes.route(ctx, exchange);
+        if (answer != null) {
+            return Future.succeededFuture(answer);
+        }
+        RouteHeaders.onRequest(ctx, exchange);
         sticky.requested(ctx, exchange.pool());
         dropEmptyBody(ctx);
         exchange.sending();
@@ -60,17 +70,17 @@ final class OutcomeInterceptor implements ProxyInterceptor {
 
     @Override
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
+        Exchange exchange = Exchange.of(ctx);
+        RouteHeaders.onResponse(ctx, exchange);
         if (ctx.isWebSocket() && ctx.response().getStatusCode() == 101) {
             // An open WebSocket is in flight until either side closes it; the proxy ties both ends together,
             // so the backend connection closes when either does.
-            Exchange exchange = Exchange.of(ctx);
             ctx.response().proxiedResponse().request().connection().closeHandler(closed -> {
                 exchange.release();
                 exchanges.ended(exchanges.beforeDeadline());
             });
             return ctx.sendResponse();
         }
-        Exchange exchange = Exchange.of(ctx);
         sticky.responding(ctx, exchange.pool(), exchange.backend());
         return ctx.sendResponse().andThen(done -> {
             exchange.release();

@@ -37,9 +37,8 @@ import java.util.function.Supplier;
  * One HTTP listener and proxy per event loop. Its {@link Routing} is replaced on this event loop when a
  * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
  * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
- * on the way out): response writer, route (the pool, or 404 and redirects), WebSocket handshakes, HTTP/1.0
- * streaming, body limit, forwarding headers, outcome (sticky sessions, selection, retry, accounting), the route's
- * header edits.
+ * on the way out): response writer, WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers,
+ * outcome (route and its header edits, sticky sessions, selection, retry, accounting).
  */
 public final class ProxyVerticle extends VerticleBase {
 
@@ -96,13 +95,11 @@ public final class ProxyVerticle extends VerticleBase {
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
                 .addInterceptor(new ResponseWriter(date, records), false)
-                .addInterceptor(new RouteStep(current, records, sticky), true)
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
-                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, sticky), true)
-                .addInterceptor(new RouteHeaders(), true);
+                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records, sticky), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
 

@@ -5,7 +5,6 @@ import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.RouteAction;
 import dev.fulcrum.config.StickyCookie;
 import dev.fulcrum.routing.Route;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -13,7 +12,6 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.MediaType;
 import io.vertx.httpproxy.ProxyContext;
-import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
 
 import java.util.Map;
@@ -22,47 +20,45 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
- * The first step of every exchange: the route table picks the route (first match wins) and so the pool, or
- * answers at once: {@code 404 no route}, or the route's redirect. A weighted split picks its pool per request,
- * the same one for a client that carries a pool's sticky cookie or the key of a pool's hash policy. The path
- * rewrite is worked out here; the header edits are {@link RouteHeaders}'s. With no routes in the config every
- * request goes to the pool "default", and this step costs a field read.
+ * An exchange's first step, taken by {@link OutcomeInterceptor} before it picks a backend: the route table picks the
+ * route (first match wins) and so the pool, or answers at once: {@code 404 no route}, or the route's redirect. A
+ * weighted split picks its pool per request, the same one for a client that carries a pool's sticky cookie or the
+ * key of a pool's hash policy. The path rewrite is worked out here; the header edits are {@link RouteHeaders}'s.
+ * With no routes in the config every request goes to the pool "default", and this step costs a field read. Not an
+ * interceptor of its own: each one more in the proxy's chain costs every request its futures.
  */
-final class RouteStep implements ProxyInterceptor {
+final class RouteStep {
 
     private static final MediaType PLAIN_TEXT = MediaType.parse("text/plain; charset=utf-8");
     /** Keeps the split's choice apart from the Maglev slot the same key hashes to inside the pool. */
     private static final long SPLIT_SEED = 0x73706c6974L;
 
     private final Supplier<Routing> routing;
-    private final ResponseRecords records;
     private final StickySessions sticky;
 
-    RouteStep(Supplier<Routing> routing, ResponseRecords records, StickySessions sticky) {
+    RouteStep(Supplier<Routing> routing, StickySessions sticky) {
         this.routing = routing;
-        this.records = records;
         this.sticky = sticky;
     }
 
-    @Override
-    public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
+    /** Routes the exchange to its pool and returns null, or returns Fulcrum's own answer (no route, a redirect). */
+    ProxyResponse route(ProxyContext ctx, Exchange exchange) {
         Routing now = routing.get();
-        HttpServerRequest client = ctx.request().proxiedRequest();
-        Exchange exchange = Exchange.begin(ctx, records.of(client));
         if (now.routes() == null) {
             exchange.routeTo(null, now.defaultPool(), null);
-            return ctx.sendRequest();
+            return null;
         }
+        HttpServerRequest client = ctx.request().proxiedRequest();
         String path = client.path() == null ? "/" : client.path();
         String routedPath = DotSegments.remove(path);
         Route<RouteAction> route = now.routes().match(new ClientRequestFacts(client, routedPath));
         if (route == null) {
-            return Future.succeededFuture(answer(ctx, 404, "no route"));
+            return answer(ctx, 404, "no route");
         }
         RouteAction action = route.action();
         if (action.redirect() != null) {
             exchange.routeTo(route, null, null);
-            return Future.succeededFuture(redirect(ctx, client, routedPath, action.redirect()));
+            return redirect(ctx, client, routedPath, action.redirect());
         }
         PoolRouting pool = now.pool(action.pools().size() == 1 ? action.pools().keySet().iterator().next()
                 : split(ctx, client, now, action.pools()));
@@ -71,7 +67,7 @@ final class RouteStep implements ProxyInterceptor {
                 ? routedPath : rewrite(routedPath, prefix, action.stripPrefix() ? "/" : action.rewritePrefix());
         String target = rewritten == path ? null : withQuery(rewritten, client.query());
         exchange.routeTo(route, pool, target);
-        return ctx.sendRequest();
+        return null;
     }
 
     /**
