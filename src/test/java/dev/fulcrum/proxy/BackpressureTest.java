@@ -18,9 +18,9 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -49,12 +49,8 @@ class BackpressureTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String CLOSE = "Connection: close\r\n";
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     @Test
     void largeBodiesBothWaysArriveIntactAndASlowReaderHoldsTheBackendBack(Vertx vertx) throws Exception {

@@ -12,9 +12,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,12 +38,8 @@ class ClientDisconnectsTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     @Test
     void clientClosingMidUploadGivesTheSlotBack(Vertx vertx) throws IOException {

@@ -8,9 +8,9 @@ import dev.fulcrum.support.ParsedResponse;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -32,12 +32,8 @@ class ExpectContinueTest {
 
     private static final String CLOSE = "Connection: close\r\n";
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /**
      * Expect: 100-continue: the client sends its body only after a 100 Continue. Fulcrum answers it itself once

@@ -11,9 +11,9 @@ import dev.fulcrum.support.SocketReads;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -33,12 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(VertxExtension.class)
 class RefusedWebSocketHandshakeTest {
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /** A refused handshake is an ordinary HTTP response: its status, headers and body reach the client. */
     @Test

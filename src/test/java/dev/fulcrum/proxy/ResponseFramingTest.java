@@ -10,9 +10,9 @@ import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -40,12 +40,8 @@ class ResponseFramingTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String CLOSE = "Connection: close\r\n";
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     @Test
     void headAnd204And304ResponsesAreFramedRightOnAKeepAliveConnection(Vertx vertx) throws IOException {

@@ -13,9 +13,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.NetServer;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -38,12 +38,8 @@ class StallsDuringDrainTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /**
      * A backend stalling mid-body during a drain: it is cut after requestTimeout; the in-flight count is back
