@@ -27,10 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * What a drain reports: requests (WebSockets too) that finish before shutdownTimeout count as drained, those cut
- * at it as cut off, and a drain with nothing in flight ends at once.
- */
+/** What a drain reports: requests and WebSockets ended in time as drained, those cut at shutdownTimeout as cut off. */
 @ExtendWith(VertxExtension.class)
 class DrainReportTest {
 

@@ -33,10 +33,7 @@ import static dev.fulcrum.support.TlsBackend.trusting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * The TLS handshake on the request path: one that fails or hangs sent nothing, so the request goes elsewhere
- * whatever its method, a hung one costs at most connectTimeout, and a slow one is waited for.
- */
+/** A failed or hung TLS handshake sent nothing: any request goes elsewhere, in connectTimeout; a slow one waits. */
 @ExtendWith(VertxExtension.class)
 class BackendTlsHandshakeTest {
 

@@ -39,10 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A backendTls edit (or its CA file's new content on a rescan) applies to the proxy's pooled connections too,
- * and leaves the requests and streams in flight under the old rules alone.
- */
+/** A backendTls edit, or a CA file's new content on a rescan, reaches pooled connections but not requests in flight. */
 @ExtendWith(VertxExtension.class)
 class BackendTlsReloadTest {
 

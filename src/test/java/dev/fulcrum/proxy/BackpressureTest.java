@@ -39,10 +39,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A fast side is held back through the proxy by TCP flow control, never buffered whole in its memory: an upload
- * to a backend that reads slowly, a download to a client that reads nothing yet, HTTP/1.0 clients' included.
- */
+/** A fast sender is held back through the proxy by TCP flow control, never buffered whole, HTTP/1.0 clients' too. */
 @ExtendWith(VertxExtension.class)
 class BackpressureTest {
 

@@ -29,10 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A client that leaves mid-exchange (FIN or RST, uploading or downloading) gives its slot back, and the
- * backend connection that carried its half-sent or half-read body is never used out of step.
- */
+/** A client leaving mid-exchange (FIN or RST) gives its slot back and leaves no backend connection out of step. */
 @ExtendWith(VertxExtension.class)
 class ClientDisconnectsTest {
 

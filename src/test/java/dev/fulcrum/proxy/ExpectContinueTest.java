@@ -23,10 +23,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * {@code Expect: 100-continue}: Fulcrum answers 100 Continue itself once a backend is connected, and refuses
- * at once, before the upload, when there is none.
- */
+/** {@code Expect: 100-continue} is answered by Fulcrum once a backend is connected, and refused when there is none. */
 @ExtendWith(VertxExtension.class)
 class ExpectContinueTest {
 

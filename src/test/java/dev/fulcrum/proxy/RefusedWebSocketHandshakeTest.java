@@ -26,10 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A WebSocket upgrade its backend refuses is an ordinary exchange: the client gets its status, headers and body,
- * and the connection is then an idle keep-alive connection like any other.
- */
+/** A WebSocket upgrade the backend refuses is an ordinary response, on an ordinary keep-alive connection. */
 @ExtendWith(VertxExtension.class)
 class RefusedWebSocketHandshakeTest {
 

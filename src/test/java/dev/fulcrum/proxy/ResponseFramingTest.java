@@ -30,10 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Responses without a body, or delimited by the close of the connection, are framed right for the client,
- * so that the next response on a keep-alive connection is read from its first byte.
- */
+/** Bodyless and close-delimited responses are framed right, so that the next one on the connection reads right. */
 @ExtendWith(VertxExtension.class)
 class ResponseFramingTest {
 

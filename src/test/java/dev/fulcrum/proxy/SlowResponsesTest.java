@@ -28,10 +28,7 @@ import java.util.concurrent.locks.LockSupport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A response that comes slowly, or is read slowly, is never cut while it moves or waits on its backend within
- * requestTimeout: clientIdleTimeout is for clients silent by choice.
- */
+/** A response that comes or is read slowly, but moves, is never cut: clientIdleTimeout is for silent clients. */
 @ExtendWith(VertxExtension.class)
 class SlowResponsesTest {
 

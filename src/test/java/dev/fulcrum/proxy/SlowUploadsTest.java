@@ -33,10 +33,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/**
- * An upload that moves slowly, or that TCP holds back because its backend reads slowly, is never cut: by
- * requestTimeout (the backend cannot answer before it has the request) or by clientIdleTimeout.
- */
+/** An upload that moves slowly, or that a slow backend holds back, is cut by neither requestTimeout nor idleness. */
 @ExtendWith(VertxExtension.class)
 class SlowUploadsTest {
 

@@ -33,10 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * An exchange whose body stops moving is cut off, whichever side went silent (after requestTimeout for a
- * backend, clientIdleTimeout for a client), and gives back its in-flight slot and backend connection.
- */
+/** An exchange whose body stops moving is cut, whichever side went silent, and gives its slot and connection back. */
 @ExtendWith(VertxExtension.class)
 class StalledExchangesTest {
 

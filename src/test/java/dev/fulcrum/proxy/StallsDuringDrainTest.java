@@ -29,10 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A stalled exchange does not hold a drain: it is cut by its stall timeout, counted as cut off (not drained),
- * and leaves nothing in flight and no backend connection open.
- */
+/** A stalled exchange does not hold a drain: its stall timeout cuts it, counted as cut off, leaving nothing behind. */
 @ExtendWith(VertxExtension.class)
 class StallsDuringDrainTest {
 

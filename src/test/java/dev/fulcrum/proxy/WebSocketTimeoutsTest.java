@@ -21,7 +21,7 @@ import static dev.fulcrum.support.RawWebSocket.readText;
 import static dev.fulcrum.support.RawWebSocket.sendText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The request timeouts and WebSockets: an open WebSocket is never idle by them, a slow upgrade is waited for. */
+/** The timeouts leave WebSockets alone: an open one is never idle by them, and a slow upgrade is waited for. */
 @ExtendWith(VertxExtension.class)
 class WebSocketTimeoutsTest {
 
