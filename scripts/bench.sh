@@ -21,7 +21,9 @@
 # PROXY_CPUS [1], BODY_BYTES [100], BACKEND_WORKERS [1], FULCRUM_WARMUP_S [15],
 # FULCRUM_START_TIMEOUT [60] s, FULCRUM_JAVA_OPTS [those of scripts/run.sh], OUT_DIR [/tmp/fulcrum-bench],
 # BASELINE_JAR (for the target baseline: another build of Fulcrum, e.g. the one before a change, run beside
-# target/fulcrum.jar on the same CPU with the same options, its rounds interleaved with fulcrum's).
+# target/fulcrum.jar on the same CPU with the same options, its rounds interleaved with fulcrum's),
+# FULCRUM_ROUTES [0] (1: target fulcrum serves its servers through one catch-all route, the cost of the route table;
+# baseline keeps the plain config, so a build before routes can be compared).
 # Ports used, all on 127.0.0.1: 19001-19003 backends, 19020 nginx, 19030 haproxy, 19040 fulcrum (19041 its admin),
 # 19050 baseline (19051).
 # Every process the script starts is stopped when it exits (also on Ctrl-C).
@@ -58,6 +60,7 @@ BACKEND_PORTS=(19001 19002 19003)
 declare -A PORT=([direct]=19001 [nginx]=19020 [haproxy]=19030 [fulcrum]=19040 [baseline]=19050)
 declare -A ADMIN_PORT=([fulcrum]=19041 [baseline]=19051)
 BASELINE_JAR="${BASELINE_JAR:-}"
+FULCRUM_ROUTES="${FULCRUM_ROUTES:-0}"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -280,8 +283,10 @@ EOF
 } >"$RUN_DIR/haproxy.cfg"
 
 for name in fulcrum baseline; do
+  routes=""
+  [[ "$name" == fulcrum && "$FULCRUM_ROUTES" == 1 ]] && routes=', "routes": [{"pool": "default"}]'
   cat >"$RUN_DIR/$name.json" <<EOF
-{"listenPort": "127.0.0.1:${PORT[$name]}", "adminPort": "127.0.0.1:${ADMIN_PORT[$name]}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]}
+{"listenPort": "127.0.0.1:${PORT[$name]}", "adminPort": "127.0.0.1:${ADMIN_PORT[$name]}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]$routes}
 EOF
 done
 

@@ -35,6 +35,8 @@ final class AccessLogFormat {
                 .put("status", entry.status())
                 .put("bytesSent", entry.bytesSent())
                 .put("durationMs", millis(entry.durationNanos()))
+                .put("route", entry.route())
+                .put("pool", entry.pool())
                 .put("backend", entry.backend())
                 .put("backendDurationMs", entry.backendNanos() < 0 ? null : millis(entry.backendNanos()))
                 .put("userAgent", entry.userAgent())

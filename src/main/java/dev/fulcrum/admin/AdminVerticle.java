@@ -35,7 +35,8 @@ import java.util.function.Supplier;
  * one gets the pod restarted) and {@code /health/ready} (UP only with at least one healthy backend, once warmed
  * up and until shutting down; the body lists every backend's state and last failure, and the config's
  * generation and last refused edit). {@code GET /config} answers the text the serving config was parsed from,
- * as {@code fulcrum check --diff} parses it to say what a reload of another file would change.
+ * as {@code fulcrum check --diff} parses it to say what a reload of another file would change. {@code GET /} is
+ * the live status page, rendering {@code GET /status} ({@link StatusPage}).
  */
 public final class AdminVerticle extends VerticleBase {
 
@@ -51,12 +52,14 @@ public final class AdminVerticle extends VerticleBase {
     private final Supplier<Future<?>> eventLoopsAnswered;
     /** Where the admin server runs: see the class comment. */
     private final Vertx own;
+    private final StatusPage statusPage;
     private Context ownContext;
     private Router router;
     private HttpServer server;
 
-    /** {@code eventLoopsAnswered} completes once every proxy event loop has run a task queued on it now. */
-    public AdminVerticle(FulcrumConfig config, BackendRegistry registry, Metrics metrics, Supplier<ReloadStatus> reloadStatus,
+    /** {@code serving}: the config serving now; {@code eventLoopsAnswered} completes once every proxy event loop has run a task queued on it now. */
+    public AdminVerticle(FulcrumConfig config, Supplier<FulcrumConfig> serving, BackendRegistry registry, Metrics metrics,
+                         Supplier<ReloadStatus> reloadStatus,
                          BooleanSupplier shuttingDown, BooleanSupplier warmingUp,
                          Supplier<Future<?>> eventLoopsAnswered) {
         this.config = config;
@@ -69,10 +72,12 @@ public final class AdminVerticle extends VerticleBase {
         // Here rather than in start(), which runs on the deploying Vert.x's event loop.
         this.own = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1)).build();
+        this.statusPage = new StatusPage(registry, metrics::allNone, serving, reloadStatus, shuttingDown, warmingUp);
     }
 
     @Override
     public Future<?> start() {
+        statusPage.listen(vertx.eventBus());
         ownContext = own.getOrCreateContext();
         Promise<HttpServer> bound = Promise.promise();
         ownContext.runOnContext(v -> startServer().onComplete(bound));
@@ -104,6 +109,7 @@ public final class AdminVerticle extends VerticleBase {
         router.get("/config").handler(request -> request.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end(reloadStatus.get().text()));
+        statusPage.serve(own, router);
         return listen(config.admin());
     }
 
@@ -133,6 +139,11 @@ public final class AdminVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         return server.close().andThen(closed -> own.close());
+    }
+
+    /** Where reloads are told, to show on the status page. */
+    public EventTimeline timeline() {
+        return statusPage.timeline();
     }
 
     public int actualPort() {

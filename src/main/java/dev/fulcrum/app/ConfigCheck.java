@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * {@code fulcrum check [--diff]}: judges a config file as a start would, and starts nothing (no event loop, no
@@ -40,6 +41,7 @@ final class ConfigCheck {
             return Main.EXIT_USAGE;
         }
         FulcrumConfig next = loaded.get().config();
+        next.warnings().forEach(warning -> out.println("warning: " + warning));
         if (!diff) {
             out.println("config OK: " + summary(next));
             return 0;
@@ -79,12 +81,34 @@ final class ConfigCheck {
         return 0;
     }
 
-    /** "3 servers, least-busy, listening on :8080, admin on :9901, health checks every 5s". */
+    /**
+     * "3 servers, least-busy, listening on :8080, admin on :9901, health checks every 5s"; with pools or routes,
+     * each pool's servers and policy, and the number of routes.
+     */
     private static String summary(FulcrumConfig config) {
-        int servers = config.servers().size();
-        return servers + (servers == 1 ? " server, " : " servers, ") + config.algorithm()
-                + ", listening on " + shown(config.listen()) + ", admin on " + shown(config.admin())
-                + ", health checks every " + GoDuration.format(config.healthCheckInterval());
+        if (config.routes().isEmpty() && config.pools().size() == 1) {
+            int servers = config.serverCount();
+            return servers + (servers == 1 ? " server, " : " servers, ") + config.algorithm()
+                    + ", listening on " + shown(config.listen()) + ", admin on " + shown(config.admin())
+                    + ", health checks every " + GoDuration.format(config.healthCheckInterval());
+        }
+        return serving(config) + ", listening on " + shown(config.listen()) + ", admin on " + shown(config.admin());
+    }
+
+    /**
+     * What serves, for the startup line: "least-busy over 3 backend(s): http://a, ..." for the one pool of a
+     * config without routes; else "2 routes over pools api (least-busy, 3 servers), static (round-robin, 1 server)".
+     */
+    static String serving(FulcrumConfig config) {
+        if (config.routes().isEmpty() && config.pools().size() == 1) {
+            return config.algorithm() + " over " + config.serverCount() + " backend(s): "
+                    + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "));
+        }
+        int routes = config.routes().size();
+        return routes + (routes == 1 ? " route" : " routes") + " over pools " + config.pools().values().stream()
+                .map(pool -> pool.name() + " (" + pool.algorithm() + ", " + pool.servers().size()
+                        + (pool.servers().size() == 1 ? " server)" : " servers)"))
+                .collect(Collectors.joining(", "));
     }
 
     /** As the config says it: ":8080" for every interface. */

@@ -67,7 +67,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
         this.warmingUp = warmingUp;
         this.connectionLimit = new ConnectionLimit(() -> this.config.limits().maxConnections());
         this.metrics = Metrics.prometheus(version(), status::get, connectionLimit::open);
-        this.backends = new BackendRegistry(config.servers(), HealthState.UNKNOWN, metrics);
+        this.backends = new BackendRegistry(config.pools().values(), HealthState.UNKNOWN, metrics);
         this.accessLogs = new AccessLogs(config.accessLog(), metrics::accessLogLineDropped);
         this.responseBudget = new ResponseBudget(() -> this.config.limits().maxBufferedBytes());
     }
@@ -94,7 +94,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     }
 
     private Future<Fulcrum> start(int proxyInstances) {
-        admin = new AdminVerticle(config, backends, metrics, status::get, shuttingDown::get, () -> warmingUp,
+        admin = new AdminVerticle(config, () -> this.config, backends, metrics, status::get, shuttingDown::get, () -> warmingUp,
                 // A proxy has settled once its event loop has run a task queued now: it answers.
                 () -> Future.all(proxies.stream().map(ProxyVerticle::settled).toList()));
         Future<Void> adminDeployed = deploy(vertx.deployVerticle(admin))
@@ -172,7 +172,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
         }
         return moveListeners(previous, next).compose(v -> {
             accessLogs.use(next.accessLog());
-            backends.update(next.servers());
+            backends.update(next.pools().values());
             return ConfigEvents.probeNewServers(vertx.eventBus(), next);
         }).compose(v -> {
             ConfigEvents.publish(vertx.eventBus(), next);
@@ -180,11 +180,14 @@ public final class Fulcrum implements ConfigWatcher.Target {
             // applied once all of them serve from it, so that readiness never reports what is not served yet.
             return Future.all(proxies.stream().map(ProxyVerticle::settled).toList());
         }).map(v -> {
+            // Counted before the generation moves, so that a scrape that sees the new generation sees its count too.
+            metrics.reloadApplied();
             ReloadStatus applied = status.updateAndGet(current -> current.applied(text));
             config = next;
-            metrics.reloadApplied();
-            RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): "
-                    + ConfigChanges.describe(previous, next));
+            String changes = ConfigChanges.describe(previous, next);
+            RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): " + changes);
+            next.warnings().forEach(warning -> RELOAD_LOG.warning("config: " + warning));
+            admin.timeline().reloadApplied(applied.generation(), changes);
             return null;
         });
     }
@@ -207,6 +210,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
     public void refused(String reason) {
         status.updateAndGet(current -> current.refused(reason));
         metrics.reloadRefused();
+        admin.timeline().reloadRefused(reason);
     }
 
     /** The jar's version (its manifest's), or "dev" when run from classes. */

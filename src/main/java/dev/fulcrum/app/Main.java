@@ -121,7 +121,7 @@ public final class Main {
         handleSignals(vertx, running, configPath);
         Fulcrum fulcrum;
         // Starting waits for the first probe of every backend, which may take up to the probe timeout.
-        long startSeconds = 30 + config.healthCheck().timeout().toSeconds();
+        long startSeconds = 30 + config.longestProbeTimeout().toSeconds();
         try {
             fulcrum = Fulcrum.start(vertx, config, configText, eventLoops, !config.warmUp().isZero())
                     .toCompletionStage().toCompletableFuture().get(startSeconds, TimeUnit.SECONDS);
@@ -133,11 +133,11 @@ public final class Main {
             return EXIT_CANNOT_START;
         }
         running.set(fulcrum);
+        config.warnings().forEach(warning -> log.warning("config: " + warning));
         fulcrum.watch(configPath);
         log.info(() -> "listening on " + config.listen().host() + ":" + fulcrum.port()
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
-                + config.algorithm() + " over " + config.servers().size() + " backend(s): "
-                + config.servers().stream().map(Object::toString).collect(Collectors.joining(", "))
+                + ConfigCheck.serving(config)
                 + " (" + eventLoops + " event loop(s), " + started.transport().name()
                 + started.passedOver().stream().map(why -> "; " + why).collect(Collectors.joining()) + ")");
         if (!config.warmUp().isZero()) {

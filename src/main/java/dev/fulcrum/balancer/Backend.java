@@ -1,5 +1,6 @@
 package dev.fulcrum.balancer;
 
+import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.ServerSpec;
 import dev.fulcrum.metrics.BackendMeters;
 import dev.fulcrum.metrics.Metrics;
@@ -18,11 +19,15 @@ public final class Backend {
     /** The most response header bytes Fulcrum takes from a backend: the proxy and the health checker alike. */
     public static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
+    /** {@link #joinedAt()} of a backend healthy since the start, or not healthy yet: slow start leaves it alone. */
+    public static final long JOINED_AT_START = Long.MIN_VALUE;
+
     private static final AtomicLong INSTANCES = new AtomicLong();
 
     /** Tells this backend from one re-added later under the same URL. */
     private final long instance = INSTANCES.incrementAndGet();
     private final ServerSpec spec;
+    private final String pool;
     private final SocketAddress address;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -30,22 +35,36 @@ public final class Backend {
     private volatile String lastFailure;
     private volatile int weight;
     private final BackendMeters meters;
+    private final PeakEwma responseTime = new PeakEwma();
+    /**
+     * Whether its next move to HEALTHY is a (re)join that slow start ramps: true once it has been down, or when a
+     * reload added it. A backend present at the start is not ramped when its first probe passes, as in HAProxy:
+     * every backend is new then, and ramping them all would ramp none.
+     */
+    private volatile boolean rejoins;
+    private volatile long joinedAt = JOINED_AT_START;
 
-    /** A backend whose traffic is counted nowhere: for selection tests and benchmarks. */
+    /** A backend of the pool "default" whose traffic is counted nowhere: for selection tests and benchmarks. */
     public Backend(ServerSpec spec, HealthState initialHealth) {
-        this(spec, initialHealth, Metrics.nowhere());
+        this(spec, PoolSettings.DEFAULT, initialHealth, Metrics.nowhere());
     }
 
-    public Backend(ServerSpec spec, HealthState initialHealth, Metrics metrics) {
+    public Backend(ServerSpec spec, String pool, HealthState initialHealth, Metrics metrics) {
         this.spec = spec;
+        this.pool = pool;
         this.address = SocketAddress.inetSocketAddress(spec.port(), spec.host());
         this.health = initialHealth;
         this.weight = spec.weight();
-        this.meters = metrics.backend(spec.url(), this::inFlight, () -> health == HealthState.HEALTHY);
+        this.meters = metrics.backend(pool, spec.url(), this::inFlight, () -> health == HealthState.HEALTHY);
     }
 
     public String url() {
         return spec.url();
+    }
+
+    /** The name of the pool it serves in; the same URL in two pools is two backends. */
+    public String pool() {
+        return pool;
     }
 
     public long instance() {
@@ -113,14 +132,45 @@ public final class Backend {
 
     /** A new health state starts a new run of failures: a readmitted backend gets the whole consecutiveFailures. */
     public void health(HealthState state) {
+        health(state, System.nanoTime());
+    }
+
+    /** As {@link #health(HealthState)}, at {@code nanoTime} (on the policies' clock, System.nanoTime): for tests. */
+    void health(HealthState state, long nanoTime) {
         if (state != health) {
             consecutiveFailures.set(0);
+            if (state == HealthState.UNHEALTHY) {
+                rejoins = true;
+            } else if (state == HealthState.HEALTHY && rejoins) {
+                joinedAt = nanoTime;
+                // What it was like before it went down (a failure penalty, most likely) says nothing of it now.
+                responseTime.forget();
+            }
         }
         health = state;
     }
 
+    /** A reload added it: when it becomes healthy it joins a pool already serving, and slow start ramps it. */
+    void addedByReload() {
+        rejoins = true;
+    }
+
+    /**
+     * When it last joined a serving pool (became healthy after being down, or after a reload added it), in
+     * System.nanoTime; {@link #JOINED_AT_START} if it has been healthy since the start.
+     */
+    public long joinedAt() {
+        return joinedAt;
+    }
+
+    /** Its response time as least-time measures it, shared by every event loop. */
+    public PeakEwma responseTime() {
+        return responseTime;
+    }
+
+    /** Its URL, after its pool's name unless that is the pool "default": what log lines name it by. */
     @Override
     public String toString() {
-        return spec.url();
+        return pool.equals(PoolSettings.DEFAULT) ? spec.url() : pool + " " + spec.url();
     }
 }

@@ -1,59 +1,97 @@
 package dev.fulcrum.balancer;
 
+import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.ServerSpec;
 import dev.fulcrum.metrics.Metrics;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 
 /**
- * The one shared set of {@link Backend}s, created by the app and handed to every verticle. The set is an
- * immutable list swapped as a whole, so a reader never sees it half-updated.
+ * The one shared set of {@link Backend}s of every pool, created by the app and handed to every verticle. A backend
+ * is known by its pool and URL: the same URL in two pools is two backends, each with its own health and counts.
+ * The set is an immutable list swapped as a whole, so a reader never sees it half-updated.
  */
 public final class BackendRegistry {
 
     private final AtomicReference<List<Backend>> backends = new AtomicReference<>(List.of());
 
     private final Metrics metrics;
+    /** Shared by every event loop's hashing policy, so that each healthy set's table is filled once. */
+    private final MaglevTables maglevTables = new MaglevTables();
 
-    public BackendRegistry(List<ServerSpec> servers, HealthState initialHealth, Metrics metrics) {
+    public BackendRegistry(Collection<PoolSettings> pools, HealthState initialHealth, Metrics metrics) {
         this.metrics = metrics;
-        backends.set(servers.stream().map(spec -> new Backend(spec, initialHealth, metrics)).toList());
+        List<Backend> all = new ArrayList<>();
+        for (PoolSettings pool : pools) {
+            for (ServerSpec spec : pool.servers()) {
+                all.add(new Backend(spec, pool.name(), initialHealth, metrics));
+            }
+        }
+        backends.set(List.copyOf(all));
     }
 
     /**
-     * Makes the set match a new server list. A server already known by its URL keeps its Backend, and so its
+     * Makes the set match new pools. A server already known by its pool and URL keeps its Backend, and so its
      * health, counters and pooled connections; only its weight may change. New servers start UNKNOWN, so they
-     * get traffic only once a probe has passed. Called from one thread at a time (the reload path).
+     * get traffic only once a probe has passed, and then through slow start if it is on. Called from one thread
+     * at a time (the reload path).
      */
-    public void update(List<ServerSpec> servers) {
-        Map<String, Backend> known = all().stream().collect(Collectors.toMap(Backend::url, b -> b));
-        backends.set(servers.stream().map(spec -> {
-            Backend backend = known.get(spec.url());
-            if (backend == null) {
-                return new Backend(spec, HealthState.UNKNOWN, metrics);
+    public void update(Collection<PoolSettings> pools) {
+        Map<String, Backend> known = new HashMap<>();
+        all().forEach(backend -> known.put(key(backend.pool(), backend.url()), backend));
+        List<Backend> next = new ArrayList<>();
+        for (PoolSettings pool : pools) {
+            for (ServerSpec spec : pool.servers()) {
+                Backend backend = known.remove(key(pool.name(), spec.url()));
+                if (backend == null) {
+                    backend = new Backend(spec, pool.name(), HealthState.UNKNOWN, metrics);
+                    backend.addedByReload();
+                } else {
+                    backend.weight(spec.weight());
+                }
+                next.add(backend);
             }
-            backend.weight(spec.weight());
-            return backend;
-        }).toList());
-        Set<String> kept = servers.stream().map(ServerSpec::url).collect(Collectors.toSet());
-        known.keySet().stream().filter(url -> !kept.contains(url)).forEach(metrics::retire);
+        }
+        backends.set(List.copyOf(next));
+        known.values().forEach(removed -> metrics.retire(removed.pool(), removed.url()));
     }
 
+    private static String key(String pool, String url) {
+        return pool + ' ' + url;
+    }
+
+    public MaglevTables maglevTables() {
+        return maglevTables;
+    }
+
+    /** Every backend of every pool, pool by pool in the config's order. */
     public List<Backend> all() {
         return backends.get();
     }
 
-    public Optional<Backend> find(String url) {
-        return all().stream().filter(b -> b.url().equals(url)).findFirst();
+    /** The backend at {@code url} in {@code pool}, if it is configured. */
+    public Optional<Backend> find(String pool, String url) {
+        return all().stream().filter(b -> b.pool().equals(pool) && b.url().equals(url)).findFirst();
     }
 
-    /** The backends that may receive traffic now. */
-    public List<Backend> healthy() {
-        return all().stream().filter(b -> b.health() == HealthState.HEALTHY).toList();
+    /** The backend with this {@link Backend#instance()}, if it is still configured. */
+    public Optional<Backend> find(long instance) {
+        return all().stream().filter(b -> b.instance() == instance).findFirst();
+    }
+
+    /** The backends of {@code pool} that may receive traffic now. */
+    public List<Backend> healthy(String pool) {
+        return all().stream().filter(b -> b.health() == HealthState.HEALTHY && b.pool().equals(pool)).toList();
+    }
+
+    /** Every backend of {@code pool}, whatever its state. */
+    public List<Backend> inPool(String pool) {
+        return all().stream().filter(b -> b.pool().equals(pool)).toList();
     }
 }

@@ -1,6 +1,5 @@
 package dev.fulcrum.balancer;
 
-import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,15 +9,31 @@ import java.util.Map;
  * score, takes the highest, and charges it the total. Weights 5, 1, 1 give a a b a c a a, never a burst of
  * five in a row. Equal weights reduce to plain turns, in constant time; unequal ones cost a pass over plain
  * arrays. Ignores load: for backends that differ only in capacity.
+ * <p>
+ * While a candidate ramps up under slow start, the weights are taken afresh at every pick, so its share
+ * follows the ramp request by request; once no candidate ramps, they are fixed again until the view changes.
  */
 public final class RoundRobin implements LoadBalancer {
 
+    /** Weights are counted in thousandths, so that a ramping share is not rounded to a whole weight. */
+    private static final long SCALE = 1000;
+
+    private final SlowStart slowStart;
     private List<Backend> scored = List.of();
-    private int[] weights = new int[0];
+    private long[] weights = new long[0];
     private long[] scores = new long[0];
     private long totalWeight;
     private boolean equalWeights;
+    private boolean ramping;
     private int cursor;
+
+    public RoundRobin() {
+        this(SlowStart.OFF);
+    }
+
+    public RoundRobin(SlowStart slowStart) {
+        this.slowStart = slowStart;
+    }
 
     @Override
     public Backend pick(List<Backend> candidates, RequestView request) {
@@ -28,6 +43,8 @@ public final class RoundRobin implements LoadBalancer {
         }
         if (candidates != scored) {
             rescore(candidates);
+        } else if (ramping) {
+            reweigh();
         }
         if (equalWeights) {
             int at = cursor;
@@ -52,17 +69,29 @@ public final class RoundRobin implements LoadBalancer {
             previous.put(scored.get(i), scores[i]);
         }
         int size = candidates.size();
-        weights = new int[size];
+        weights = new long[size];
         scores = new long[size];
-        totalWeight = 0;
         for (int i = 0; i < size; i++) {
-            Backend backend = candidates.get(i);
-            weights[i] = backend.weight();
-            scores[i] = previous.getOrDefault(backend, 0L);
+            scores[i] = previous.getOrDefault(candidates.get(i), 0L);
+        }
+        scored = candidates;
+        reweigh();
+    }
+
+    private void reweigh() {
+        long now = slowStart.now();
+        totalWeight = 0;
+        ramping = false;
+        for (int i = 0; i < weights.length; i++) {
+            Backend backend = scored.get(i);
+            double weight = slowStart.weight(backend, now);
+            ramping |= weight < backend.weight();
+            weights[i] = Math.max(1, Math.round(weight * SCALE));
             totalWeight += weights[i];
         }
-        int first = weights[0];
-        equalWeights = Arrays.stream(weights).allMatch(weight -> weight == first);
-        scored = candidates;
+        equalWeights = true;
+        for (long weight : weights) {
+            equalWeights &= weight == weights[0];
+        }
     }
 }

@@ -59,6 +59,11 @@ public final class XxHash64 {
             h ^= (data[at] & 0xFFL) * P5;
             h = Long.rotateLeft(h, 11) * P1;
         }
+        return mix(h);
+    }
+
+    /** xxHash64's final avalanche: every bit of the result depends on every bit of {@code h}. */
+    public static long mix(long h) {
         h ^= h >>> 33;
         h *= P2;
         h ^= h >>> 29;

@@ -36,7 +36,7 @@ public final class ConfigEvents {
     /** Asks the health checker to probe the new servers of {@code config}; completes after their first probe. */
     public static Future<Void> probeNewServers(EventBus bus, FulcrumConfig config) {
         register(bus);
-        long timeout = config.healthCheck().timeout().toMillis() + 5_000;
+        long timeout = config.longestProbeTimeout().toMillis() + 5_000;
         return bus.request(PROBE_NEW_SERVERS, config, new DeliveryOptions().setSendTimeout(timeout)).mapEmpty();
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.fulcrum.routing.Route;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +25,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Turns the text of a config file into a validated {@link FulcrumConfig}, or a one-line {@link ConfigException}. */
 public final class ConfigParser {
@@ -85,20 +89,26 @@ public final class ConfigParser {
     /** With the defaults that follow from {@code host}'s descriptor and direct-memory limits. */
     public static FulcrumConfig parse(String text, HostLimits host) {
         JsonFields root = new JsonFields(decode(text), "");
-        Duration interval = root.positiveDuration("healthCheckInterval", Duration.ofSeconds(5));
+        ListenAddress listen = listenAddress(root, "listenPort", ":8080");
+        ListenAddress admin = listenAddress(root, "adminPort", ":9901");
+        Duration scanPeriod = root.positiveDuration("configScanPeriod", Duration.ofSeconds(1));
+        boolean pooled = root.has("pools");
+        PoolSettings top = PoolParser.parse(root, PoolSettings.DEFAULT, PoolParser.BUILT_IN, !pooled);
+        Map<String, PoolSettings> pools = pools(root, top);
+        List<Route<RouteAction>> routes = RoutesParser.parse(root, pools);
         FulcrumConfig config = new FulcrumConfig(
-                listenAddress(root, "listenPort", ":8080"),
-                listenAddress(root, "adminPort", ":9901"),
-                root.positiveDuration("configScanPeriod", Duration.ofSeconds(1)),
-                algorithm(root),
-                interval,
-                healthCheck(root.object("healthCheck"), interval),
-                root.integer("consecutiveFailures", 3, 1, 1000),
-                root.positiveDuration("connectTimeout", Duration.ofSeconds(2)),
-                root.positiveDuration("requestTimeout", Duration.ofSeconds(60)),
-                backendTls(root.object("backendTls")),
+                listen,
+                admin,
+                scanPeriod,
+                top.algorithm(),
+                top.healthCheckInterval(),
+                top.healthCheck(),
+                top.consecutiveFailures(),
+                top.connectTimeout(),
+                top.requestTimeout(),
+                top.backendTls(),
                 forwardedHeaders(root),
-                root.bool("preserveHost", true),
+                top.preserveHost(),
                 root.duration("shutdownDelay", Duration.ZERO),
                 root.positiveDuration("shutdownTimeout", Duration.ofSeconds(30)),
                 limits(root, host),
@@ -106,16 +116,15 @@ public final class ConfigParser {
                 root.duration("warmUp", Duration.ofSeconds(30)),
                 accessLog(root),
                 requestIdHeader(root),
-                hash(root),
-                stickyCookie(root),
-                root.duration("slowStart", Duration.ZERO),
+                top.hash(),
+                top.stickyCookie(),
+                top.slowStart(),
                 trustedProxies(root),
-                servers(root));
+                top.servers(),
+                pools,
+                routes,
+                RoutesParser.unreachablePools(routes, pools));
         root.rejectUnknown();
-        if (config.hash().tableSize() < config.servers().size()) {
-            throw new ConfigException("maglevTableSize: " + config.hash().tableSize() + " is smaller than the "
-                    + config.servers().size() + " servers; give a prime of at least 100 times their number");
-        }
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
             throw new ConfigException("adminPort: " + config.admin() + " must differ from listenPort " + config.listen()
                     + " (the admin endpoints never share the proxy's port, so backend paths are never shadowed)");
@@ -123,21 +132,7 @@ public final class ConfigParser {
         return config;
     }
 
-    /** The selection policies by their config name; see {@code dev.fulcrum.balancer.Algorithms}. */
-    public static final List<String> ALGORITHMS = List.of("least-busy", "round-robin", "least-time", "maglev",
-            "ip-hash", "uri-hash");
-    /** The policies that hash a key of the request onto a Maglev table; ip-hash and uri-hash are maglev with a fixed key. */
-    public static final List<String> HASHING = List.of("maglev", "ip-hash", "uri-hash");
-    /** Envoy's bound: a table of 5,000,011 entries takes 20 MB and tenths of a second to fill. */
-    static final int MAX_TABLE_SIZE = 5_000_011;
 
-    private static String algorithm(JsonFields root) {
-        String name = root.string("algorithm", "least-busy");
-        if (!ALGORITHMS.contains(name)) {
-            throw new ConfigException("algorithm: " + Values.quote(name) + " is not one of " + String.join(", ", ALGORITHMS));
-        }
-        return name;
-    }
 
     private static FulcrumConfig.ForwardedHeaders forwardedHeaders(JsonFields root) {
         String mode = root.string("forwardedHeaders", "x-forwarded");
@@ -151,70 +146,8 @@ public final class ConfigParser {
         };
     }
 
-    private static HashSettings hash(JsonFields root) {
-        String algorithm = root.string("algorithm", "least-busy");
-        if (!HASHING.contains(algorithm)) {
-            for (String field : List.of("hashKey", "maglevTableSize", "hashBalanceFactor")) {
-                if (root.has(field)) {
-                    throw new ConfigException(field + ": only the hashing algorithms (" + String.join(", ", HASHING)
-                            + ") use it, not " + Values.quote(algorithm));
-                }
-            }
-            return HashSettings.DEFAULT;
-        }
-        HashKey key = switch (algorithm) {
-            case "ip-hash" -> fixedKey(root, algorithm, HashKey.CLIENT_IP);
-            case "uri-hash" -> fixedKey(root, algorithm, HashKey.URI);
-            default -> root.parsed("hashKey", root.string("hashKey", "client-ip"), HashKey::parse);
-        };
-        int tableSize = root.integer("maglevTableSize", HashSettings.DEFAULT_TABLE_SIZE, 3, MAX_TABLE_SIZE);
-        if (!BigInteger.valueOf(tableSize).isProbablePrime(64)) {
-            throw new ConfigException("maglevTableSize: " + tableSize + " is not a prime (Maglev needs one, so that every"
-                    + " backend's permutation visits every entry); " + BigInteger.valueOf(tableSize).nextProbablePrime()
-                    + " is the next");
-        }
-        int balanceFactor = root.integer("hashBalanceFactor", 0, 100, 10_000);
-        return new HashSettings(key, tableSize, balanceFactor);
-    }
 
-    private static HashKey fixedKey(JsonFields root, String algorithm, HashKey key) {
-        if (root.has("hashKey")) {
-            throw new ConfigException("hashKey: " + algorithm + " always hashes " + key + "; use \"maglev\" to choose the key");
-        }
-        return key;
-    }
 
-    private static StickyCookie stickyCookie(JsonFields root) {
-        if (!root.has("stickyCookie")) {
-            return null;
-        }
-        JsonFields cookie = root.object("stickyCookie");
-        String name = cookie.string("name", null);
-        Duration maxAge = cookie.has("maxAge") ? cookie.positiveDuration("maxAge", null) : null;
-        boolean secure = cookie.bool("secure", false);
-        boolean httpOnly = cookie.bool("httpOnly", true);
-        String sameSite = cookie.string("sameSite", "Lax");
-        cookie.rejectUnknown();
-        if (name == null) {
-            throw new ConfigException(cookie.path("name") + ": missing; the cookie needs a name, e.g. \"fulcrum\"");
-        }
-        if (name.isEmpty() || name.length() > MAX_HEADER_NAME || !name.chars().allMatch(ConfigParser::isTokenChar)) {
-            throw new ConfigException(cookie.path("name") + ": " + Values.quote(name) + " is not a cookie name (letters,"
-                    + " digits and !#$%&'*+-.^_`|~)");
-        }
-        String site = switch (sameSite.toLowerCase(Locale.ROOT)) {
-            case "lax" -> "Lax";
-            case "strict" -> "Strict";
-            case "none" -> "None";
-            default -> throw new ConfigException(cookie.path("sameSite") + ": " + Values.quote(sameSite)
-                    + " is not one of Lax, Strict, None");
-        };
-        if (site.equals("None") && !secure) {
-            throw new ConfigException(cookie.path("sameSite") + ": \"None\" needs " + cookie.path("secure")
-                    + " true (browsers refuse a SameSite=None cookie that is not Secure)");
-        }
-        return new StickyCookie(name, maxAge, secure, httpOnly, site);
-    }
 
     private static List<Cidr> trustedProxies(JsonFields root) {
         JsonArray list = root.array("trustedProxies");
@@ -235,6 +168,40 @@ public final class ConfigParser {
         }
         return blocks;
     }
+
+    /**
+     * Every pool, in the file's order: {@code "default"} first when the top level names servers, then each entry of
+     * {@code pools}, whose fields left out are the top level's.
+     */
+    private static Map<String, PoolSettings> pools(JsonFields root, PoolSettings top) {
+        Map<String, PoolSettings> pools = new LinkedHashMap<>();
+        if (!top.servers().isEmpty()) {
+            pools.put(PoolSettings.DEFAULT, top);
+        }
+        if (!root.has("pools")) {
+            return pools;
+        }
+        JsonFields declared = root.object("pools");
+        Set<String> names = declared.fieldNames();
+        if (names.isEmpty()) {
+            throw new ConfigException("pools: empty; name at least one pool, e.g. \"pools\": {\"api\": {\"servers\": [...]}}");
+        }
+        for (String name : names) {
+            if (!POOL_NAME.matcher(name).matches()) {
+                throw new ConfigException("pools." + name + ": not a pool name (letters, digits, - and _, at most 64)");
+            }
+            if (name.equals(PoolSettings.DEFAULT) && pools.containsKey(PoolSettings.DEFAULT)) {
+                throw new ConfigException("pools.default: the top-level servers are the pool \"default\" already; move them"
+                        + " into pools.default or rename this pool");
+            }
+            JsonFields fields = declared.object(name);
+            pools.put(name, PoolParser.parse(fields, name, top, true));
+            fields.rejectUnknown();
+        }
+        return pools;
+    }
+
+    private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     /** Off unless given; the file must be writable now, so that a typo is refused rather than found at the first request. */
     private static AccessLogSettings accessLog(JsonFields root) {
@@ -282,7 +249,7 @@ public final class ConfigParser {
     }
 
     /** The longest header name taken; real ones are a few dozen characters. */
-    private static final int MAX_HEADER_NAME = 64;
+    static final int MAX_HEADER_NAME = 64;
 
     private static String requestIdHeader(JsonFields root) {
         String name = root.string("requestIdHeader", "X-Request-Id");
@@ -294,50 +261,11 @@ public final class ConfigParser {
     }
 
     /** RFC 9110 §5.6.2 tchar. */
-    private static boolean isTokenChar(int c) {
+    static boolean isTokenChar(int c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
-    /** Reads {@code caFile} now, so a missing or wrong file is refused like any other bad value. */
-    private static BackendTls backendTls(JsonFields tls) {
-        boolean verify = tls.bool("verify", true);
-        String caFile = tls.string("caFile", null);
-        tls.rejectUnknown();
-        if (caFile == null) {
-            return verify ? BackendTls.DEFAULT : new BackendTls(false, null, null);
-        }
-        if (!verify) {
-            throw new ConfigException(tls.path("caFile") + ": is not used when " + tls.path("verify")
-                    + " is false (every certificate is accepted); remove one of them");
-        }
-        return new BackendTls(true, caFile, certificates(tls.path("caFile"), caFile));
-    }
 
-    private static CaCertificates certificates(String field, String file) {
-        Path path;
-        try {
-            path = Path.of(file);
-        } catch (InvalidPathException e) {
-            throw new ConfigException(field + ": " + Values.quote(file) + " is not a valid path: " + e.getReason());
-        }
-        if (!path.isAbsolute()) {
-            // Relative to what? The scripts and the jar run from different directories: no guessing.
-            throw new ConfigException(field + ": " + Values.quote(file) + " must be an absolute path");
-        }
-        String text;
-        try {
-            // PEM is ASCII; Latin-1 never fails to decode, so a wrong file is judged by its content.
-            text = Files.readString(path, StandardCharsets.ISO_8859_1);
-        } catch (IOException e) {
-            throw new ConfigException(field + ": " + Values.quote(file) + " cannot be read: " + describeIo(e));
-        }
-        try {
-            return CaCertificates.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(field + ": " + Values.quote(file) + " is not a PEM file of CA certificates ("
-                    + e.getMessage() + ")");
-        }
-    }
 
     private static ClientLimits limits(JsonFields root, HostLimits host) {
         return new ClientLimits(
@@ -372,97 +300,13 @@ public final class ConfigParser {
         return root.parsed(field, text, ListenAddress::parse);
     }
 
-    private static HealthCheckSettings healthCheck(JsonFields check, Duration interval) {
-        String path = check.string("path", "/");
-        if (!path.startsWith("/")) {
-            throw new ConfigException(check.path("path") + ": " + Values.quote(path) + " must start with \"/\"");
-        }
-        Duration defaultTimeout = interval.compareTo(Duration.ofSeconds(2)) < 0 ? interval : Duration.ofSeconds(2);
-        HealthCheckSettings settings = new HealthCheckSettings(
-                path,
-                check.positiveDuration("timeout", defaultTimeout),
-                check.integer("healthyThreshold", 2, 1, 100),
-                check.integer("unhealthyThreshold", 2, 1, 100),
-                check.parsed("expectedStatus", check.string("expectedStatus", "200-499"), StatusRanges::parse));
-        check.rejectUnknown();
-        return settings;
-    }
 
     /** Each server has its own pool, probes and counters; a list longer than this is a generated mistake. */
-    static final int MAX_SERVERS = 10_000;
+    static final int MAX_SERVERS = PoolParser.MAX_SERVERS;
 
-    private static List<ServerSpec> servers(JsonFields root) {
-        JsonArray entries = root.array("servers");
-        if (entries == null || entries.isEmpty()) {
-            throw new ConfigException("servers: at least one backend URL is required, e.g. \"servers\": [\"http://127.0.0.1:8081\"]");
-        }
-        if (entries.size() > MAX_SERVERS) {
-            throw new ConfigException("servers: " + entries.size() + " servers; a pool may have at most " + MAX_SERVERS);
-        }
-        List<ServerSpec> servers = new ArrayList<>(entries.size());
-        Map<String, Integer> seen = new HashMap<>();
-        for (int i = 0; i < entries.size(); i++) {
-            String field = "servers[" + i + "]";
-            ServerSpec server = server(entries.getValue(i), field);
-            Integer first = seen.putIfAbsent(server.url(), i);
-            if (first != null) {
-                throw new ConfigException(field + ": " + Values.quote(server.url()) + " is listed twice (also servers[" + first + "])");
-            }
-            servers.add(server);
-        }
-        return servers;
-    }
 
-    private static ServerSpec server(Object entry, String field) {
-        if (entry instanceof String url) {
-            return serverUrl(url, 1, field);
-        }
-        if (entry instanceof JsonObject object) {
-            JsonFields server = new JsonFields(object, field);
-            String url = server.string("url", null);
-            if (url == null) {
-                throw new ConfigException(server.path("url") + ": is required when a server is written as an object");
-            }
-            int weight = server.integer("weight", 1, 1, 1_000_000);
-            server.rejectUnknown();
-            return serverUrl(url, weight, server.path("url"));
-        }
-        throw new ConfigException(field + ": " + Values.quote(entry) + " must be a URL string or an object {\"url\": ..., \"weight\": ...}");
-    }
 
-    private static ServerSpec serverUrl(String url, int weight, String field) {
-        URI uri;
-        try {
-            uri = new URI(url.trim());
-        } catch (URISyntaxException e) {
-            throw badUrl(url, field, e.getReason());
-        }
-        String scheme = uri.getScheme();
-        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-            throw badUrl(url, field, "the scheme must be http or https");
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw badUrl(url, field, "it has no host");
-        }
-        if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            throw badUrl(url, field, "credentials, a query or a fragment are not allowed");
-        }
-        boolean tls = scheme.equalsIgnoreCase("https");
-        int port = uri.getPort() == -1 ? (tls ? 443 : 80) : uri.getPort();
-        if (port < 1 || port > 65535) {
-            throw badUrl(url, field, "the port is out of range (1-65535)");
-        }
-        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
-        String prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
-        // One server, one identity: "http://h", "http://H:80" and "http://h:080" are the same backend.
-        String identity = scheme.toLowerCase() + "://" + uri.getHost().toLowerCase() + ":" + port + prefix;
-        return new ServerSpec(identity, tls, host, port, prefix, weight);
-    }
 
-    private static ConfigException badUrl(String url, String field, String reason) {
-        return new ConfigException(field + ": " + Values.quote(url) + " is not a valid server URL: " + reason);
-    }
 
     private static JsonObject decode(String text) {
         if (text.isBlank()) {
@@ -500,7 +344,7 @@ public final class ConfigParser {
         return new ConfigException("invalid JSON: " + describe(error));
     }
 
-    private static String describeIo(IOException error) {
+    static String describeIo(IOException error) {
         if (error instanceof java.nio.file.NoSuchFileException) {
             return "no such file";
         }

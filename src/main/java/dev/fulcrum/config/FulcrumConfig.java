@@ -1,13 +1,19 @@
 package dev.fulcrum.config;
 
+import dev.fulcrum.routing.Route;
+
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One validated, immutable configuration snapshot ({@code accessLog} and {@code stickyCookie} are null when there is
  * none, and {@code requestIdHeader} empty when request IDs are off; {@code hash} is used by the hashing algorithms
- * only). Only {@link ConfigParser} builds it; a reload builds a
- * whole new one and swaps the reference.
+ * only). {@code warnings} are what the file asks for that is valid but most likely a mistake (a pool no request can
+ * reach), logged when it is loaded and printed by {@code fulcrum check}. Only {@link ConfigParser} builds it; a
+ * reload builds a whole new one and swaps the reference.
  */
 public record FulcrumConfig(
         ListenAddress listen,
@@ -33,7 +39,10 @@ public record FulcrumConfig(
         StickyCookie stickyCookie,
         Duration slowStart,
         List<Cidr> trustedProxies,
-        List<ServerSpec> servers) {
+        List<ServerSpec> servers,
+        Map<String, PoolSettings> pools,
+        List<Route<RouteAction>> routes,
+        List<String> warnings) {
 
     /** Which forwarding headers the backends see. */
     public enum ForwardedHeaders {
@@ -56,5 +65,24 @@ public record FulcrumConfig(
     public FulcrumConfig {
         trustedProxies = List.copyOf(trustedProxies);
         servers = List.copyOf(servers);
+        pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        routes = List.copyOf(routes);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** The pool {@code name}, or null if there is none. */
+    public PoolSettings pool(String name) {
+        return pools.get(name);
+    }
+
+    /** The longest a health probe of any pool may take. */
+    public Duration longestProbeTimeout() {
+        return pools.values().stream().map(pool -> pool.healthCheck().timeout()).max(Duration::compareTo)
+                .orElse(healthCheck.timeout());
+    }
+
+    /** Every pool's servers, pool by pool. */
+    public int serverCount() {
+        return pools.values().stream().mapToInt(pool -> pool.servers().size()).sum();
     }
 }

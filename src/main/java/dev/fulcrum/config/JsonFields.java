@@ -7,6 +7,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
@@ -28,6 +29,12 @@ final class JsonFields {
 
     String path(String field) {
         return path.isEmpty() ? field : path + "." + field;
+    }
+
+    /** The object's own field names, in the file's order (a pool's name, a header's): all of them known. */
+    Set<String> fieldNames() {
+        known.addAll(json.fieldNames());
+        return new LinkedHashSet<>(json.fieldNames());
     }
 
     boolean has(String field) {

@@ -8,6 +8,7 @@ import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.HealthCheckSettings;
+import dev.fulcrum.config.PoolSettings;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
@@ -17,6 +18,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
 import java.net.ConnectException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -48,9 +50,22 @@ public final class HealthCheckVerticle extends VerticleBase {
     private final Map<Backend, Long> nextProbe = new HashMap<>();
     private final Set<Backend> probing = new HashSet<>();
     private final SplittableRandom random = new SplittableRandom();
-    /** One probe client for backends named by host name, one for those given by address (no SNI for them). */
-    private HttpClient namedClient;
-    private HttpClient addressClient;
+    /**
+     * By the certificate rules of the pools that use them: one probe client for backends named by host name, one
+     * for those given by address (no SNI for them).
+     */
+    private final Map<BackendTls, ProbeClients> clients = new HashMap<>();
+
+    private record ProbeClients(HttpClient named, HttpClient address) {
+
+        HttpClient forBackend(Backend backend) {
+            return backend.spec().namedHost() ? named : address;
+        }
+
+        Future<Void> close() {
+            return Future.join(named.close(), address.close()).mapEmpty();
+        }
+    }
 
     /** {@code log} gets every state change; see {@link #LOGGER}. */
     public HealthCheckVerticle(FulcrumConfig config, BackendRegistry registry, Logger log) {
@@ -62,7 +77,7 @@ public final class HealthCheckVerticle extends VerticleBase {
     /** Completes once every backend has been probed once, so that the listener opens with a known healthy set. */
     @Override
     public Future<?> start() {
-        openProbeClients(config.backendTls());
+        openProbeClients(config);
         vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(PassiveFailure.ADDRESS,
                 message -> eject(PassiveFailure.fromJson(message.body())));
         ConfigEvents.answerProbeRequests(vertx.eventBus(), this::reconfigure);
@@ -74,24 +89,26 @@ public final class HealthCheckVerticle extends VerticleBase {
     /**
      * New servers are probed at once, and the returned future completes after their first probe, so that a
      * reload replacing every server never leaves a moment without a healthy one. Removed servers are
-     * forgotten; a new interval reschedules every timer.
+     * forgotten; a pool's new interval reschedules its backends' timers.
      */
     private Future<Void> reconfigure(FulcrumConfig next) {
         if (next == config) {
             return Future.succeededFuture();
         }
-        boolean newInterval = !next.healthCheckInterval().equals(config.healthCheckInterval());
-        if (!next.backendTls().equals(config.backendTls())) {
-            // Probes in flight finish on the old client; the next ones follow the new certificate rules.
-            namedClient.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
-            addressClient.shutdown(config.healthCheck().timeout().toMillis(), TimeUnit.MILLISECONDS);
-            openProbeClients(next.backendTls());
-        }
+        FulcrumConfig previous = config;
         config = next;
+        openProbeClients(next);
         List<Backend> current = registry.all();
         trackers.keySet().removeIf(backend -> !current.contains(backend));
+        Set<Backend> newInterval = new HashSet<>();
+        for (Backend backend : current) {
+            PoolSettings was = previous.pool(backend.pool());
+            if (was != null && !was.healthCheckInterval().equals(settings(backend).healthCheckInterval())) {
+                newInterval.add(backend);
+            }
+        }
         nextProbe.entrySet().removeIf(entry -> {
-            boolean drop = !trackers.containsKey(entry.getKey()) || newInterval;
+            boolean drop = !trackers.containsKey(entry.getKey()) || newInterval.contains(entry.getKey());
             if (drop) {
                 vertx.cancelTimer(entry.getValue());
             }
@@ -101,16 +118,38 @@ public final class HealthCheckVerticle extends VerticleBase {
         for (Backend backend : current) {
             if (!trackers.containsKey(backend)) {
                 firstProbes.add(probeForever(backend));
-            } else if (newInterval && !nextProbe.containsKey(backend) && !probing.contains(backend)) {
+            } else if (newInterval.contains(backend) && !nextProbe.containsKey(backend) && !probing.contains(backend)) {
                 scheduleNext(backend);
             }
         }
         return Future.join(firstProbes).mapEmpty();
     }
 
-    private void openProbeClients(BackendTls tls) {
-        namedClient = probeClient(tls, true);
-        addressClient = probeClient(tls, false);
+    /** A backend's probe settings: its pool's. */
+    private PoolSettings settings(Backend backend) {
+        PoolSettings pool = config.pool(backend.pool());
+        return pool != null ? pool : config.pools().values().iterator().next();
+    }
+
+    /**
+     * Clients for the certificate rules of every pool of {@code next}; those no pool uses any more are shut down,
+     * letting their probes in flight finish.
+     */
+    private void openProbeClients(FulcrumConfig next) {
+        Set<BackendTls> used = new HashSet<>();
+        next.pools().values().forEach(pool -> used.add(pool.backendTls()));
+        long grace = next.pools().values().stream().mapToLong(pool -> pool.healthCheck().timeout().toMillis()).max().orElse(0);
+        clients.entrySet().removeIf(entry -> {
+            if (used.contains(entry.getKey())) {
+                return false;
+            }
+            entry.getValue().named().shutdown(grace, TimeUnit.MILLISECONDS);
+            entry.getValue().address().shutdown(grace, TimeUnit.MILLISECONDS);
+            return true;
+        });
+        for (BackendTls tls : used) {
+            clients.computeIfAbsent(tls, rules -> new ProbeClients(probeClient(rules, true), probeClient(rules, false)));
+        }
     }
 
     /**
@@ -129,7 +168,9 @@ public final class HealthCheckVerticle extends VerticleBase {
         trackers.clear();
         nextProbe.values().forEach(vertx::cancelTimer);
         nextProbe.clear();
-        return Future.join(namedClient.close(), addressClient.close());
+        List<Future<Void>> closing = clients.values().stream().map(ProbeClients::close).toList();
+        clients.clear();
+        return Future.join(closing);
     }
 
     /** Probes now, then again after every interval while the backend is configured; returns the first probe. */
@@ -145,14 +186,15 @@ public final class HealthCheckVerticle extends VerticleBase {
     }
 
     private void scheduleNext(Backend backend) {
-        nextProbe.put(backend, vertx.setTimer(jittered(), id -> {
+        nextProbe.put(backend, vertx.setTimer(jittered(settings(backend).healthCheckInterval()), id -> {
             nextProbe.remove(backend);
             probeForever(backend);
         }));
     }
 
     private Future<Void> probe(Backend backend) {
-        HealthCheckSettings check = config.healthCheck();
+        PoolSettings pool = settings(backend);
+        HealthCheckSettings check = pool.healthCheck();
         long timeout = check.timeout().toMillis();
         String uri = backend.spec().pathPrefix() + check.path();
         RequestOptions options = new RequestOptions()
@@ -165,7 +207,7 @@ public final class HealthCheckVerticle extends VerticleBase {
                 .setConnectTimeout(timeout)
                 .putHeader("user-agent", "fulcrum-health-check");
         boolean[] timedOut = {false};
-        HttpClient client = backend.spec().namedHost() ? namedClient : addressClient;
+        HttpClient client = clients.get(pool.backendTls()).forBackend(backend);
         return client.request(options)
                 .compose(request -> {
                     long timer = vertx.setTimer(timeout, id -> {
@@ -201,37 +243,37 @@ public final class HealthCheckVerticle extends VerticleBase {
             backend.lastFailure(failure);
         }
         backend.meters().checked(failure == null);
-        HealthCheckSettings check = config.healthCheck();
+        HealthCheckSettings check = settings(backend).healthCheck();
         HealthState changed = tracker.probed(failure == null, check.healthyThreshold(), check.unhealthyThreshold());
         if (changed != null) {
-            announce(backend, changed, failure == null ? "probe succeeded" : failure);
+            announce(backend, changed, failure == null ? "probe succeeded" : failure, false);
         }
     }
 
     private void eject(PassiveFailure failure) {
-        registry.find(failure.backend()).filter(backend -> backend.instance() == failure.instance()).ifPresent(backend -> {
+        registry.find(failure.instance()).ifPresent(backend -> {
             HealthTracker tracker = trackers.get(backend);
             backend.lastFailure(failure.reason());
             if (tracker != null && tracker.ejected() != null) {
                 backend.meters().ejected();
-                announce(backend, HealthState.UNHEALTHY, failure.reason());
+                announce(backend, HealthState.UNHEALTHY, failure.reason(), true);
             }
         });
     }
 
-    private void announce(Backend backend, HealthState state, String reason) {
+    private void announce(Backend backend, HealthState state, String reason, boolean passive) {
         log.info(() -> "backend " + backend + " is now " + state + ": " + reason);
-        HealthEvent.announce(vertx.eventBus(), backend, state, reason);
+        HealthEvent.announce(vertx.eventBus(), backend, state, reason, passive);
     }
 
-    private long jittered() {
-        long interval = config.healthCheckInterval().toMillis();
+    private long jittered(Duration healthCheckInterval) {
+        long interval = healthCheckInterval.toMillis();
         return Math.max(1, Math.round(interval * (0.9 + 0.2 * random.nextDouble())));
     }
 
     private static String describe(Throwable error, long timeoutMillis, Backend backend) {
         if (error instanceof TimeoutException || error instanceof io.netty.channel.ConnectTimeoutException) {
-            return "no answer within " + GoDuration.format(java.time.Duration.ofMillis(timeoutMillis));
+            return "no answer within " + GoDuration.format(Duration.ofMillis(timeoutMillis));
         }
         if (error instanceof ConnectException) {
             return "connection refused";

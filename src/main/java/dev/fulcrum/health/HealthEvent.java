@@ -7,8 +7,11 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 
-/** A backend's health changed. Published on {@link #ADDRESS} as JSON, once per change, not per probe. */
-public record HealthEvent(String backend, HealthState state, String reason, Instant time) {
+/**
+ * A backend's health changed ({@code backend} is its URL, in {@code pool}). Published on {@link #ADDRESS} as JSON, once per change, not per probe.
+ * {@code passive}: the proxy's failed exchanges took it out (an ejection), not a probe.
+ */
+public record HealthEvent(String backend, String pool, HealthState state, String reason, boolean passive, Instant time) {
 
     public static final String ADDRESS = "fulcrum.health";
 
@@ -18,20 +21,26 @@ public record HealthEvent(String backend, HealthState state, String reason, Inst
      * event loops cross.
      */
     public static void announce(EventBus bus, Backend backend, HealthState state, String reason) {
+        announce(bus, backend, state, reason, false);
+    }
+
+    static void announce(EventBus bus, Backend backend, HealthState state, String reason, boolean passive) {
         backend.health(state);
-        bus.publish(ADDRESS, new HealthEvent(backend.url(), state, reason, Instant.now()).toJson());
+        bus.publish(ADDRESS, new HealthEvent(backend.url(), backend.pool(), state, reason, passive, Instant.now()).toJson());
     }
 
     public JsonObject toJson() {
         return new JsonObject()
                 .put("backend", backend)
+                .put("pool", pool)
                 .put("state", state.name())
                 .put("reason", reason)
+                .put("passive", passive)
                 .put("time", time.toString());
     }
 
     public static HealthEvent fromJson(JsonObject json) {
-        return new HealthEvent(json.getString("backend"), HealthState.valueOf(json.getString("state")),
-                json.getString("reason"), Instant.parse(json.getString("time")));
+        return new HealthEvent(json.getString("backend"), json.getString("pool"), HealthState.valueOf(json.getString("state")),
+                json.getString("reason"), json.getBoolean("passive", false), Instant.parse(json.getString("time")));
     }
 }

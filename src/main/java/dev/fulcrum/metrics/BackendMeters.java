@@ -33,6 +33,7 @@ public final class BackendMeters {
     private static final int CODES = 1000;
 
     private final MeterRegistry registry;
+    private final String pool;
     private final String backend;
     private final AtomicReferenceArray<Counter> byCode = new AtomicReferenceArray<>(CODES);
     private final Timer duration;
@@ -46,42 +47,47 @@ public final class BackendMeters {
     private volatile boolean retired;
 
     /** {@code inFlight} and {@code up} are read at each scrape; null for the responses no backend answered. */
-    BackendMeters(MeterRegistry registry, String backend, IntSupplier inFlight, BooleanSupplier up) {
+    BackendMeters(MeterRegistry registry, String pool, String backend, IntSupplier inFlight, BooleanSupplier up) {
         this.registry = registry;
+        this.pool = pool;
         this.backend = backend;
         this.inFlight = inFlight;
         this.up = up;
         this.duration = Timer.builder("fulcrum.request.duration")
                 .description("From a request's arrival to the last byte of its response, by the backend that answered")
-                .tag("backend", backend)
+                .tags("pool", pool, "backend", backend)
                 .serviceLevelObjectives(DURATION_BUCKETS)
                 .register(registry);
         if (inFlight == null) {
             retries = ejections = checksPassed = checksFailed = null;
             return;
         }
-        retries = Counter.builder("fulcrum.retries").tag("backend", backend)
+        retries = Counter.builder("fulcrum.retries").tags("pool", pool, "backend", backend)
                 .description("Requests retried on another backend after this one failed them").register(registry);
-        ejections = Counter.builder("fulcrum.backend.ejections").tag("backend", backend)
+        ejections = Counter.builder("fulcrum.backend.ejections").tags("pool", pool, "backend", backend)
                 .description("Times the proxy's own failures took this backend out of rotation (passive health)")
                 .register(registry);
         checksPassed = checks("success");
         checksFailed = checks("failure");
         Gauge.builder("fulcrum.backend.in.flight", this, meters -> meters.inFlight.getAsInt())
-                .tag("backend", backend).description("Requests sent to this backend and not answered yet")
+                .tags("pool", pool, "backend", backend).description("Requests sent to this backend and not answered yet")
                 .strongReference(true).register(registry);
         Gauge.builder("fulcrum.backend.up", this, meters -> meters.up.getAsBoolean() ? 1 : 0)
-                .tag("backend", backend).description("1 while the backend takes traffic (HEALTHY), else 0")
+                .tags("pool", pool, "backend", backend).description("1 while the backend takes traffic (HEALTHY), else 0")
                 .strongReference(true).register(registry);
     }
 
     private Counter checks(String result) {
-        return Counter.builder("fulcrum.backend.health.checks").tags("backend", backend, "result", result)
+        return Counter.builder("fulcrum.backend.health.checks").tags("pool", pool, "backend", backend, "result", result)
                 .description("Active health probes, by result").register(registry);
     }
 
     public String backend() {
         return backend;
+    }
+
+    public String pool() {
+        return pool;
     }
 
     /** A response went out with {@code status}, {@code nanos} after its request arrived. */
@@ -92,7 +98,7 @@ public final class BackendMeters {
             if (retired) {
                 return;
             }
-            counter = Counter.builder("fulcrum.requests").tags("backend", backend, "code", Integer.toString(code))
+            counter = Counter.builder("fulcrum.requests").tags("pool", pool, "backend", backend, "code", Integer.toString(code))
                     .description("Responses sent, by status code and the backend that answered (none: Fulcrum itself)")
                     .register(registry);
             byCode.set(code, counter);
@@ -111,6 +117,24 @@ public final class BackendMeters {
 
     public void checked(boolean passed) {
         (passed ? checksPassed : checksFailed).increment();
+    }
+
+    /**
+     * Its counts so far, for the status page's sampler (once a second, off the request path): the same counters
+     * and buckets that {@code /metrics} exposes, read, not recorded anew.
+     */
+    public MeterReading read() {
+        long responses = 0;
+        long serverErrors = 0;
+        for (int code = 0; code < CODES; code++) {
+            Counter counter = byCode.get(code);
+            if (counter != null) {
+                long count = (long) counter.count();
+                responses += count;
+                serverErrors += code / 100 == 5 ? count : 0;
+            }
+        }
+        return MeterReading.of(responses, serverErrors, duration.takeSnapshot());
     }
 
     /** The same URL configured again: the gauges follow its new state, its counters go on. */

@@ -18,6 +18,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -26,14 +28,16 @@ import java.util.function.Supplier;
 
 /**
  * Fulcrum's registry and the meters that are not a backend's: config reloads, client connections, the build, and
- * Micrometer's JVM and process binders. A backend's meters are created here by URL and live as long as that URL
- * is configured; once a removed backend has drained, its series go at the next scrape, so that dashboards show
- * only what serves.
+ * Micrometer's JVM and process binders. A backend's meters are created here by pool and URL and live as long as
+ * that backend is configured; once a removed backend has drained, its series go at the next scrape, so that
+ * dashboards show only what serves. Every backend series carries {@code pool} and {@code backend}.
  */
 public final class Metrics implements AutoCloseable {
 
     /** The {@code backend} of the responses Fulcrum gives itself: no healthy backend, a bad request, no route. */
     public static final String NO_BACKEND = "none";
+    /** The {@code pool} of Fulcrum's own answers to requests that never reached one: a bad request, no route. */
+    public static final String NO_POOL = "none";
     public static final String OPENMETRICS = "application/openmetrics-text";
 
     private final MeterRegistry registry;
@@ -41,7 +45,8 @@ public final class Metrics implements AutoCloseable {
     private final Map<String, BackendMeters> backends = new ConcurrentHashMap<>();
     /** Removed from the config, kept until their last request is answered. */
     private final Map<String, BackendMeters> retiring = new ConcurrentHashMap<>();
-    private final BackendMeters none;
+    /** Fulcrum's own answers, by the pool the request was routed to (no healthy backend there) or {@link #NO_POOL}. */
+    private final Map<String, BackendMeters> none = new ConcurrentHashMap<>();
     private final Counter reloadsApplied;
     private final Counter reloadsRefused;
     private final Counter accessLogDropped;
@@ -51,7 +56,6 @@ public final class Metrics implements AutoCloseable {
     private Metrics(MeterRegistry registry, PrometheusMeterRegistry prometheus) {
         this.registry = registry;
         this.prometheus = prometheus;
-        this.none = new BackendMeters(registry, NO_BACKEND, null, null);
         this.reloadsApplied = reloads("applied");
         this.reloadsRefused = reloads("refused");
         this.accessLogDropped = Counter.builder("fulcrum.access.log.dropped")
@@ -99,28 +103,44 @@ public final class Metrics implements AutoCloseable {
                 .description("Edits of the config file (or SIGHUP) by outcome").register(registry);
     }
 
-    /** The meters of the backend at {@code url}; the same ones again for a URL that is configured again. */
-    public BackendMeters backend(String url, IntSupplier inFlight, BooleanSupplier up) {
-        BackendMeters returning = retiring.remove(url);
+    /** The meters of the backend at {@code url} in {@code pool}; the same ones again when it is configured again. */
+    public BackendMeters backend(String pool, String url, IntSupplier inFlight, BooleanSupplier up) {
+        String key = key(pool, url);
+        BackendMeters returning = retiring.remove(key);
         if (returning != null) {
-            backends.put(url, returning);
+            backends.put(key, returning);
         }
-        BackendMeters meters = backends.computeIfAbsent(url, key -> new BackendMeters(registry, key, inFlight, up));
+        BackendMeters meters = backends.computeIfAbsent(key, k -> new BackendMeters(registry, pool, url, inFlight, up));
         meters.rebind(inFlight, up);
         return meters;
     }
 
-    /** {@code url} is no longer configured: its series go once its last request is answered. */
-    public void retire(String url) {
-        BackendMeters meters = backends.remove(url);
+    /** The backend at {@code url} in {@code pool} is no longer configured: its series go once it has drained. */
+    public void retire(String pool, String url) {
+        String key = key(pool, url);
+        BackendMeters meters = backends.remove(key);
         if (meters != null) {
-            retiring.put(url, meters);
+            retiring.put(key, meters);
         }
     }
 
-    /** The meters of the responses no backend answered. */
+    private static String key(String pool, String url) {
+        return pool + ' ' + url;
+    }
+
+    /** The meters of the responses no backend answered, to requests that reached no pool. */
     public BackendMeters none() {
-        return none;
+        return none(NO_POOL);
+    }
+
+    /** The meters of every response no backend answered, whatever its pool: the status page's totals. */
+    public Collection<BackendMeters> allNone() {
+        return List.copyOf(none.values());
+    }
+
+    /** The meters of the responses no backend answered, to requests routed to {@code pool}. */
+    public BackendMeters none(String pool) {
+        return none.computeIfAbsent(pool, name -> new BackendMeters(registry, name, NO_BACKEND, null, null));
     }
 
     public void accessLogLineDropped() {
@@ -159,11 +179,12 @@ public final class Metrics implements AutoCloseable {
     }
 
     private void removeDrained() {
-        retiring.forEach((url, meters) -> {
-            if (meters.inFlight() == 0 && retiring.remove(url, meters)) {
+        retiring.forEach((key, meters) -> {
+            if (meters.inFlight() == 0 && retiring.remove(key, meters)) {
                 meters.retired();
                 registry.getMeters().stream()
-                        .filter(meter -> url.equals(meter.getId().getTag("backend")))
+                        .filter(meter -> meters.backend().equals(meter.getId().getTag("backend"))
+                                && meters.pool().equals(meter.getId().getTag("pool")))
                         .forEach(registry::remove);
             }
         });

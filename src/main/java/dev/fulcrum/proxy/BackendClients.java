@@ -2,6 +2,7 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.PoolSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
@@ -39,10 +40,16 @@ final class BackendClients {
     private final Vertx vertx;
     private final Map<Backend, Pool> pools = new HashMap<>();
     private FulcrumConfig config;
+    /**
+     * The settings of every pool configured so far, by name: a request that arrived before a reload removed its
+     * pool still reaches its backend as that pool said.
+     */
+    private final Map<String, PoolSettings> settings = new HashMap<>();
 
     BackendClients(Vertx vertx, FulcrumConfig config) {
         this.vertx = vertx;
         this.config = config;
+        settings.putAll(config.pools());
     }
 
     /**
@@ -69,22 +76,21 @@ final class BackendClients {
     /**
      * Follows a new config: the pools of backends no longer configured are shut down, letting their requests in
      * flight finish (up to {@code shutdownTimeout}; no new request can reach them, as they are in no routing view
-     * any more). Every pool takes the new connect timeout; an https backend's pool is replaced when the
-     * certificate rules or the connect timeout (its handshake's too) change.
+     * any more). Every backend takes its pool's new connect timeout; an https backend's connections are replaced
+     * when its pool's certificate rules or connect timeout (its handshake's too) change.
      */
     void reconfigure(FulcrumConfig next, Collection<Backend> configured) {
-        boolean sameTls = next.backendTls().equals(config.backendTls());
-        boolean sameTimeout = next.connectTimeout().equals(config.connectTimeout());
+        Map<String, PoolSettings> before = new HashMap<>(settings);
+        settings.putAll(next.pools());
         config = next;
-        if (sameTls && sameTimeout) {
-            retainOnly(configured);
-            return;
-        }
         Set<Backend> keep = identitySet(configured);
         for (Map.Entry<Backend, Pool> entry : pools.entrySet()) {
             Backend backend = entry.getKey();
             Pool pool = entry.getValue();
-            if (!keep.contains(backend)) {
+            PoolSettings was = before.get(backend.pool());
+            PoolSettings now = settings.get(backend.pool());
+            if (!keep.contains(backend) || was == null
+                    || (was.backendTls().equals(now.backendTls()) && was.connectTimeout().equals(now.connectTimeout()))) {
                 continue;
             }
             if (backend.spec().tls()) {
@@ -125,26 +131,27 @@ final class BackendClients {
     private RequestOptions options(Backend backend) {
         return new RequestOptions().setServer(backend.address())
                 .setHost(backend.spec().hostHeader()).setPort(backend.spec().port())
-                .setConnectTimeout(config.connectTimeout().toMillis());
+                .setConnectTimeout(settings.get(backend.pool()).connectTimeout().toMillis());
     }
 
     private HttpClientAgent create(Backend backend) {
+        PoolSettings pool = settings.get(backend.pool());
         HttpClientOptions options = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setTcpNoDelay(true)
                 .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES)
                 .setSsl(backend.spec().tls())
                 // The pool's connect timeout covers the handshake; this bounds it on a connection of its own too.
-                .setSslHandshakeTimeout(config.connectTimeout().toMillis())
+                .setSslHandshakeTimeout(pool.connectTimeout().toMillis())
                 .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
         return vertx.httpClientBuilder()
-                .with(backend.spec().tls() ? config.backendTls().applyTo(options, backend.spec().namedHost()) : options)
+                .with(backend.spec().tls() ? pool.backendTls().applyTo(options, backend.spec().namedHost()) : options)
                 .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS_PER_BACKEND))
                 // A pooled connection reset by a dying backend is no news: exchanges on it fail, are counted
                 // and retried on their own path. Without a handler Vert.x logs every such reset as SEVERE.
                 .withConnectHandler(connection -> {
                     connection.exceptionHandler(error -> { });
-                    BackendThrottle.limitReceiveBuffer(connection);
+                    BackendThrottle.backendOpened(connection);
                 })
                 .build();
     }

@@ -23,16 +23,13 @@ final class BackendOrigin implements OriginRequestProvider {
 
     private final Supplier<Routing> routing;
     private final BackendClients clients;
-    private final ResponseDeadlines deadlines;
     private final ClientTimeouts timeouts;
     private final StickySessions sticky;
 
-    BackendOrigin(Supplier<Routing> routing, BackendClients clients, ResponseDeadlines deadlines, ClientTimeouts timeouts,
-                  StickySessions sticky) {
+    BackendOrigin(Supplier<Routing> routing, BackendClients clients, ClientTimeouts timeouts, StickySessions sticky) {
         this.routing = routing;
         this.sticky = sticky;
         this.clients = clients;
-        this.deadlines = deadlines;
         this.timeouts = timeouts;
     }
 
@@ -44,18 +41,20 @@ final class BackendOrigin implements OriginRequestProvider {
     /** A retry's request: the exchange is at hand. */
     Future<HttpClientRequest> create(ProxyContext ctx, Exchange exchange) {
         Routing now = routing.get();
+        PoolRouting pool = current(now, exchange.pool());
         HttpServerRequest client = ctx.request().proxiedRequest();
-        List<Backend> candidates = exchange.candidates(now.healthy());
-        Backend backend = exchange.retried() ? null : sticky.preferred(ctx, candidates);
+        List<Backend> candidates = exchange.candidates(pool.healthy());
+        Backend backend = exchange.retried() ? null : sticky.preferred(ctx, pool, candidates);
         if (backend == null) {
-            backend = now.balancer().pick(candidates, exchange.view(client, now.config()));
+            backend = pool.balancer().pick(candidates, exchange.view(client, pool.settings(), now.config().trustedProxies()));
         }
         if (backend == null) {
             return Future.failedFuture(new NoHealthyBackendException());
         }
         exchange.take(backend);
-        ctx.request().setURI(backendTarget(ctx, backend));
-        boolean preserveHost = now.config().preserveHost();
+        ctx.request().setURI(backendTarget(ctx, exchange.target(), backend));
+        boolean preserveHost = pool.settings().preserveHost();
+        ResponseDeadlines deadlines = pool.deadlines();
         // A retry after a broken connection takes a new one: the pooled ones may have been closed by the backend
         // just like the one that failed (a keep-alive timeout), and a request on one of them was never seen.
         return clients.request(backend, exchange.connectionBroke()).map(request -> {
@@ -84,8 +83,18 @@ final class BackendOrigin implements OriginRequestProvider {
         });
     }
 
-    private static String backendTarget(ProxyContext ctx, Backend backend) {
-        String uri = originForm(ctx.request().proxiedRequest().uri());
+    /**
+     * The pool's state now: a retry sees the backends healthy now, not when its request arrived. A pool a reload
+     * removed meanwhile serves its last requests as it was.
+     */
+    static PoolRouting current(Routing now, PoolRouting arrivedWith) {
+        PoolRouting latest = now.pool(arrivedWith.name());
+        return latest != null ? latest : arrivedWith;
+    }
+
+    /** The client's target, or the route's rewrite of it, behind the backend's own path prefix. */
+    private static String backendTarget(ProxyContext ctx, String rewritten, Backend backend) {
+        String uri = rewritten != null ? rewritten : originForm(ctx.request().proxiedRequest().uri());
         String prefix = backend.spec().pathPrefix();
         return prefix.isEmpty() || !uri.startsWith("/") ? uri : prefix + uri;
     }

@@ -2,6 +2,7 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.config.ClientLimits;
 import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.PoolSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -26,9 +27,10 @@ import java.util.function.Supplier;
  * {@code requestTimeout} (as NGINX's proxy_read_timeout). The wait for a response's headers is
  * {@link ResponseDeadlines}'s, however long. One sweep per event loop checks the deadlines and the bytes moved,
  * so the request path only writes a number. (Vert.x's own idle timeout would also cut requests waiting on a
- * slow backend, and has no header timeout.) The same sweep keeps the response bytes queued for this loop's clients
- * within its share of {@code maxBufferedBytes}: beyond it, the connections whose bytes have stood still longest are
- * cut first, as they are the likeliest never to read them.
+ * slow backend, and has no header timeout.) The same sweep keeps the response bytes held for this loop's clients
+ * (read from their backends, not yet taken by their kernels) within its share of {@code maxBufferedBytes}: beyond
+ * it, the connections whose bytes have stood still longest are cut first, as they are the likeliest never to read
+ * them.
  */
 final class ClientTimeouts {
 
@@ -43,13 +45,15 @@ final class ClientTimeouts {
          * The request in progress (HTTP/1.1 serves a connection's requests one at a time), and whether the proxy
          * has opened it on a backend yet. Its bytes moved (-1 until a sweep has seen it: no clock read per
          * request), and the bytes waiting to go out to the client, which shrink as the client reads (as of the last
-         * sweep, which also counts them between requests).
+         * sweep, which also counts them between requests): those in Vert.x's queues, which its throttle counts, and
+         * those in Netty's outbound buffer.
          */
         HttpServerRequest current;
         boolean forwarded;
         long bytesMoved;
         long bytesQueued;
         long movedNanos;
+        BackendThrottle throttle;
     }
 
     private final Supplier<FulcrumConfig> config;
@@ -70,6 +74,7 @@ final class ClientTimeouts {
     void opened(HttpConnection connection) {
         Client client = new Client();
         client.deadlineNanos = System.nanoTime() + config.get().limits().requestHeaderTimeout().toNanos();
+        client.throttle = BackendThrottle.of(connection);
         clients.put(connection, client);
     }
 
@@ -117,20 +122,26 @@ final class ClientTimeouts {
     private long shortestTimeoutMillis() {
         FulcrumConfig now = config.get();
         ClientLimits limits = now.limits();
+        long shortestRequestTimeout = now.pools().values().stream()
+                .mapToLong(pool -> pool.requestTimeout().toMillis()).min().orElse(Long.MAX_VALUE);
         return Math.min(Math.min(limits.clientIdleTimeout().toMillis(), limits.requestHeaderTimeout().toMillis()),
-                now.requestTimeout().toMillis());
+                shortestRequestTimeout);
     }
 
     private void sweep() {
         long now = System.nanoTime();
         FulcrumConfig current = config.get();
+        // A pool's requestTimeout bounds its backends' pauses; the longest bounds every client's.
+        Duration requestTimeout = current.pools().values().stream().map(PoolSettings::requestTimeout)
+                .max(Comparator.naturalOrder()).orElse(current.requestTimeout());
         long queued = 0;
         for (Iterator<Map.Entry<HttpConnection, Client>> it = clients.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<HttpConnection, Client> entry = it.next();
             Client client = entry.getValue();
             // The bytes still to go out count between requests too: the tail of a response the client never read.
-            long waiting = Connections.queuedBytes(entry.getKey());
-            if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : stalled(client, current, now, waiting)) {
+            long waiting = Connections.queuedBytes(entry.getKey())
+                    + (client.throttle == null ? 0 : client.throttle.unwritten());
+            if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : stalled(client, current.limits(), requestTimeout, now, waiting)) {
                 it.remove();
                 Connections.closeNow(entry.getKey());
             } else if (waiting > 0) {
@@ -157,7 +168,7 @@ final class ClientTimeouts {
     }
 
     /** The request in progress has moved no byte of its bodies for longer than whoever should move them may take. */
-    private static boolean stalled(Client client, FulcrumConfig config, long now, long queued) {
+    private static boolean stalled(Client client, ClientLimits limits, Duration requestTimeout, long now, long queued) {
         HttpServerRequest request = client.current;
         if (request == null) {
             return false;
@@ -176,7 +187,7 @@ final class ClientTimeouts {
         if (response.headWritten()) {
             // Sending the response: the client is not reading it, or the backend is not sending more.
             allowed = response.writeQueueFull() || !Connections.writable(request.connection())
-                    ? config.limits().clientIdleTimeout() : config.requestTimeout();
+                    ? limits.clientIdleTimeout() : requestTimeout;
         } else if (!request.isEnded()) {
             // An upload that has stopped: the client is not sending, or the proxy is not reading it, because no
             // backend is connected yet (requestTimeout and connectTimeout count that) or the backend is not taking
@@ -184,11 +195,11 @@ final class ClientTimeouts {
             if (!client.forwarded) {
                 return false;
             }
-            allowed = Connections.reading(request.connection()) ? config.limits().clientIdleTimeout() : config.requestTimeout();
+            allowed = Connections.reading(request.connection()) ? limits.clientIdleTimeout() : requestTimeout;
         } else {
             // Waiting for the response's head, which ResponseDeadlines answers with a 504 at requestTimeout. Twice
             // that is only a backstop, for a body counted before its head is written (an HTTP/1.0 client's).
-            allowed = config.requestTimeout().multipliedBy(2);
+            allowed = requestTimeout.multipliedBy(2);
         }
         return now - client.movedNanos > allowed.toNanos();
     }

@@ -1,7 +1,10 @@
 package dev.fulcrum.proxy;
 
 import dev.fulcrum.balancer.Backend;
-import dev.fulcrum.config.FulcrumConfig;
+import dev.fulcrum.config.Cidr;
+import dev.fulcrum.config.PoolSettings;
+import dev.fulcrum.config.RouteAction;
+import dev.fulcrum.routing.Route;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.httpproxy.ProxyContext;
@@ -28,6 +31,9 @@ final class Exchange {
     private final ResponseRecords.Open record;
     private long sentNanos;
     private BalancedRequest view;
+    private Route<RouteAction> route;
+    private PoolRouting pool;
+    private String target;
 
     private Exchange(ResponseRecords.Open record) {
         this.record = record;
@@ -41,6 +47,33 @@ final class Exchange {
 
     static Exchange of(ProxyContext ctx) {
         return ctx.get(KEY, Exchange.class);
+    }
+
+    /**
+     * The route table chose {@code route} (null: the config has none) and {@code pool} (null for a redirect), and
+     * the backend is sent {@code target} (null: the client's own target).
+     */
+    void routeTo(Route<RouteAction> route, PoolRouting pool, String target) {
+        this.route = route;
+        this.pool = pool;
+        this.target = target;
+        if (record != null) {
+            record.routedTo(route, pool);
+        }
+    }
+
+    Route<RouteAction> route() {
+        return route;
+    }
+
+    /** The pool as it was when the request arrived: a retry takes its current state by this name. */
+    PoolRouting pool() {
+        return pool;
+    }
+
+    /** The request target the route rewrote the client's to, or null when it is the client's own. */
+    String target() {
+        return target;
     }
 
     /** Takes an in-flight slot on {@code chosen}: from now on it counts as busier. */
@@ -98,9 +131,9 @@ final class Exchange {
     }
 
     /** What the policy may know of this request, made at the first pick and kept for a retry. */
-    BalancedRequest view(HttpServerRequest client, FulcrumConfig config) {
+    BalancedRequest view(HttpServerRequest client, PoolSettings settings, List<Cidr> trustedProxies) {
         if (view == null) {
-            view = new BalancedRequest(client, config.hash().key(), config.trustedProxies());
+            view = new BalancedRequest(client, settings.hash().key(), trustedProxies);
         }
         view.attempt(failedBackend == null ? 0 : 1);
         return view;

@@ -37,21 +37,22 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     private final EventBus bus;
     private final Supplier<Routing> routing;
     private final Exchanges exchanges;
-    private final ResponseRecords records;
+    private final StickySessions sticky;
 
     OutcomeInterceptor(BackendOrigin origin, EventBus bus, Supplier<Routing> routing, Exchanges exchanges,
-                       ResponseRecords records) {
+                       StickySessions sticky) {
+        this.sticky = sticky;
         this.origin = origin;
         this.bus = bus;
         this.routing = routing;
         this.exchanges = exchanges;
-        this.records = records;
     }
 
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
         exchanges.started();
-        Exchange exchange = Exchange.begin(ctx, records.of(ctx.request().proxiedRequest()));
+        Exchange exchange = Exchange.of(ctx);
+        sticky.requested(ctx, exchange.pool());
         dropEmptyBody(ctx);
         exchange.sending();
         return ctx.sendRequest().compose(response -> answered(ctx, exchange, response), error -> failed(ctx, exchange, error));
@@ -70,6 +71,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
             return ctx.sendResponse();
         }
         Exchange exchange = Exchange.of(ctx);
+        sticky.responding(ctx, exchange.pool(), exchange.backend());
         return ctx.sendResponse().andThen(done -> {
             exchange.release();
             exchanges.ended(done.succeeded());
@@ -81,7 +83,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         Backend backend = exchange.backend();
         if (backend != null) {
             long nanos = exchange.answeredBy(backend);
-            routing.get().balancer().completed(backend, nanos,
+            pool(exchange).balancer().completed(backend, nanos,
                     response.getStatusCode() >= 500 ? Outcome.SERVER_ERROR : Outcome.ANSWERED);
         }
         if (isInterim(ctx, response)) {
@@ -94,7 +96,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         if (!hasValidFraming(response)) {
             response.release();
             if (backend != null) {
-                countAgainst(backend, BackendFailure.MALFORMED_RESPONSE, BackendFailure.MALFORMED_RESPONSE.message);
+                countAgainst(exchange, backend, BackendFailure.MALFORMED_RESPONSE, BackendFailure.MALFORMED_RESPONSE.message);
             }
             return Future.succeededFuture(errorResponse(ctx, BackendFailure.MALFORMED_RESPONSE));
         }
@@ -133,14 +135,14 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         boolean clientGone = ctx.request().proxiedRequest().response().closed();
         if (backend != null) {
             long nanos = exchange.answeredBy(backend);
-            if (!clientGone) {
-                // A client that left says nothing of the backend's speed.
-                routing.get().balancer().completed(backend, nanos, Outcome.FAILED);
+            if (!clientGone && failure != BackendFailure.LOCAL_RESOURCES) {
+                // A client that left, or Fulcrum out of descriptors, says nothing of the backend's speed.
+                pool(exchange).balancer().completed(backend, nanos, Outcome.FAILED);
             }
         }
         // A retry on the backend that failed the first attempt counts once: one client request, one failure.
         if (backend != null && !clientGone && !exchange.failedBefore(backend)) {
-            countAgainst(backend, failure, TlsFailure.describe(error, backend.spec().host())
+            countAgainst(exchange, backend, failure, TlsFailure.describe(error, backend.spec().host())
                     .or(() -> LocalResources.exhausted(error)).orElse(failure.message));
         }
         // No request was opened (refused, timed out, a pool closing under a reload): nothing reached the backend.
@@ -168,7 +170,7 @@ final class OutcomeInterceptor implements ProxyInterceptor {
      * Connection failures eject a backend: refused at once, others after {@code consecutiveFailures} in a row.
      * The health checker decides and publishes; the backend returns through its healthy threshold.
      */
-    private void countAgainst(Backend backend, BackendFailure failure, String reason) {
+    private void countAgainst(Exchange exchange, Backend backend, BackendFailure failure, String reason) {
         if (failure == BackendFailure.NO_HEALTHY_BACKEND) {
             return;
         }
@@ -181,9 +183,13 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         int inARow = backend.exchangeFailed();
         if (failure == BackendFailure.REFUSED) {
             eject(backend, "connection refused (seen by the proxy)");
-        } else if (inARow >= routing.get().config().consecutiveFailures()) {
+        } else if (inARow >= pool(exchange).settings().consecutiveFailures()) {
             eject(backend, inARow + " failed exchanges in a row, last: " + reason);
         }
+    }
+
+    private PoolRouting pool(Exchange exchange) {
+        return BackendOrigin.current(routing.get(), exchange.pool());
     }
 
     private void eject(Backend backend, String reason) {

@@ -3,12 +3,16 @@ package dev.fulcrum.proxy;
 import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.balancer.Algorithms;
 import dev.fulcrum.balancer.BackendRegistry;
+import dev.fulcrum.balancer.LoadBalancer;
 import dev.fulcrum.config.ClientLimits;
 import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.ListenAddress;
+import dev.fulcrum.config.PoolSettings;
+import dev.fulcrum.config.RouteAction;
 import dev.fulcrum.health.HealthEvent;
 import dev.fulcrum.metrics.Metrics;
+import dev.fulcrum.routing.RouteTable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,7 +27,9 @@ import io.vertx.httpproxy.ProxyOptions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -31,8 +37,9 @@ import java.util.function.Supplier;
  * One HTTP listener and proxy per event loop. Its {@link Routing} is replaced on this event loop when a
  * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
  * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
- * on the way out): response writer, WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers,
- * sticky sessions, outcome (selection, retry, accounting).
+ * on the way out): response writer, route (the pool, or 404 and redirects), WebSocket handshakes, HTTP/1.0
+ * streaming, body limit, forwarding headers, outcome (sticky sessions, selection, retry, accounting), the route's
+ * header edits.
  */
 public final class ProxyVerticle extends VerticleBase {
 
@@ -44,12 +51,14 @@ public final class ProxyVerticle extends VerticleBase {
     private final ResponseBudget responseBudget;
     private final Metrics metrics;
     private final AccessLogs accessLogs;
+    private final FulcrumConfig initialConfig;
     private Routing routing;
     private final Exchanges exchanges = new Exchanges();
     private BackendClients clients;
     private ClientTimeouts timeouts;
     private ResponseRecords records;
-    private ResponseDeadlines deadlines;
+    /** The waits of every pool with one requestTimeout; kept for later pools with the same. */
+    private final Map<Duration, ResponseDeadlines> deadlines = new HashMap<>();
     private HttpProxy proxy;
     private HttpServer server;
     /** Connections accepted beyond {@code maxConnections}, unread until a slot frees; on this event loop only. */
@@ -67,11 +76,12 @@ public final class ProxyVerticle extends VerticleBase {
         this.accessLogs = accessLogs;
         this.connectionLimit = connectionLimit;
         this.responseBudget = responseBudget;
-        this.routing = new Routing(config, registry.healthy(), Algorithms.create(config));
+        this.initialConfig = config;
     }
 
     @Override
     public Future<?> start() {
+        routing = routingFor(initialConfig, null);
         clients = new BackendClients(vertx, routing.config());
         timeouts = new ClientTimeouts(vertx, () -> routing.config(), responseBudget);
         vertx.eventBus().localConsumer(HealthEvent.ADDRESS, event -> routeWith(routing.config()));
@@ -79,27 +89,27 @@ public final class ProxyVerticle extends VerticleBase {
 
         Supplier<Routing> current = () -> routing;
         records = new ResponseRecords(metrics.none(), timeouts, accessLogs, current);
-        deadlines = new ResponseDeadlines(vertx, () -> routing.config().requestTimeout());
-        StickySessions sticky = new StickySessions(current);
-        BackendOrigin origin = new BackendOrigin(current, clients, deadlines, timeouts, sticky);
+        StickySessions sticky = new StickySessions();
+        BackendOrigin origin = new BackendOrigin(current, clients, timeouts, sticky);
         HttpDate date = new HttpDate();
         // Requests go through each backend's own client (see BackendClients); this one is never used.
         proxy = HttpProxy.reverseProxy(new ProxyOptions(), vertx.createHttpClient())
                 .origin(origin)
-                .addInterceptor(new ResponseWriter(date, current), false)
+                .addInterceptor(new ResponseWriter(date, records), false)
+                .addInterceptor(new RouteStep(current, records, sticky), true)
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
                 .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
-                .addInterceptor(sticky, false)
-                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records), true);
+                .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, sticky), true)
+                .addInterceptor(new RouteHeaders(), true);
         return listen(routing.config().listen()).onSuccess(bound -> server = bound);
     }
 
     @Override
     public Future<?> stop() {
         timeouts.stop();
-        deadlines.stop();
+        deadlines.values().forEach(ResponseDeadlines::stop);
         return server.close().eventually(clients::closeAll);
     }
 
@@ -245,9 +255,28 @@ public final class ProxyVerticle extends VerticleBase {
     }
 
     private void routeWith(FulcrumConfig config) {
-        routing = new Routing(config, registry.healthy(), Algorithms.unchanged(routing.config(), config)
-                ? routing.balancer() : Algorithms.create(config));
+        routing = routingFor(config, routing);
         clients.reconfigure(config, registry.all());
+    }
+
+    /**
+     * The view of {@code config} with the backends' states now. A pool keeps its policy (a rotation, a table) while
+     * its algorithm settings stay; the route table is compiled again only for a new config.
+     */
+    private Routing routingFor(FulcrumConfig config, Routing previous) {
+        RouteTable<RouteAction> routes = previous != null && previous.config() == config ? previous.routes()
+                : config.routes().isEmpty() ? null : RouteTable.compile(config.routes());
+        Map<String, PoolRouting> pools = new HashMap<>();
+        for (PoolSettings pool : config.pools().values()) {
+            PoolRouting before = previous == null ? null : previous.pool(pool.name());
+            LoadBalancer balancer = before != null && Algorithms.unchanged(before.settings(), pool)
+                    ? before.balancer() : Algorithms.create(pool, registry);
+            ResponseDeadlines waits = deadlines.computeIfAbsent(pool.requestTimeout(),
+                    timeout -> new ResponseDeadlines(vertx, () -> timeout));
+            pools.put(pool.name(), new PoolRouting(pool, registry.healthy(pool.name()), balancer, waits,
+                    metrics.none(pool.name())));
+        }
+        return new Routing(config, routes, pools);
     }
 
     private <T> Future<T> onContext(Supplier<Future<T>> action) {

@@ -5,6 +5,8 @@ import dev.fulcrum.accesslog.AccessLogEntry;
 import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.config.Cidr;
+import dev.fulcrum.config.RouteAction;
+import dev.fulcrum.routing.Route;
 import dev.fulcrum.metrics.BackendMeters;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -31,6 +33,8 @@ final class ResponseRecords {
     private final ClientTimeouts timeouts;
     private final AccessLogs accessLogs;
     private final Supplier<Routing> routing;
+    private String idHeaderName;
+    private CharSequence idHeader;
 
     ResponseRecords(BackendMeters none, ClientTimeouts timeouts, AccessLogs accessLogs, Supplier<Routing> routing) {
         this.none = none;
@@ -44,11 +48,21 @@ final class ResponseRecords {
      * connection closes first.
      */
     void arrived(HttpServerRequest request) {
-        String header = routing.get().config().requestIdHeader();
-        String id = header.isEmpty() ? null : RequestIds.assign(request, header);
+        CharSequence header = idHeader();
+        String id = header == null ? null : RequestIds.assign(request, header);
         Open record = new Open(System.nanoTime(), id, none);
         open.put(request, record);
         request.response().endHandler(ended -> ended(request, record));
+    }
+
+    /** The configured request-ID header as a pre-hashed name, or null when IDs are off; made again only on an edit. */
+    CharSequence idHeader() {
+        String name = routing.get().config().requestIdHeader();
+        if (!name.equals(idHeaderName)) {
+            idHeaderName = name;
+            idHeader = name.isEmpty() ? null : HttpHeaders.createOptimized(name);
+        }
+        return idHeader;
     }
 
     /** The record of {@code request}, which an exchange keeps so that its outcome is noted without a lookup. */
@@ -74,7 +88,7 @@ final class ResponseRecords {
         return new AccessLogEntry(System.currentTimeMillis() - nanos / 1_000_000, record.id,
                 ClientAddress.of(request, trustedProxies), request.method().name(), request.uri(),
                 request.version() == null ? "HTTP/1.1" : protocol(request), status, request.response().bytesWritten(),
-                nanos, record.backend == null ? null : record.backend.url(), record.backendNanos,
+                nanos, record.route, record.pool, record.backend == null ? null : record.backend.url(), record.backendNanos,
                 request.headers().get(HttpHeaders.USER_AGENT), request.headers().get(HttpHeaders.REFERER));
     }
 
@@ -94,11 +108,27 @@ final class ResponseRecords {
         private BackendMeters meters;
         private Backend backend;
         private long backendNanos = -1;
+        private Integer route;
+        private String pool;
 
         private Open(long arrivedNanos, String id, BackendMeters meters) {
             this.arrivedNanos = arrivedNanos;
             this.id = id;
             this.meters = meters;
+        }
+
+        /**
+         * The route table chose {@code chosen} (null: no routes in the config) and {@code to} (null: a redirect): a
+         * response Fulcrum gives itself from here on counts in that pool's meters.
+         */
+        void routedTo(Route<RouteAction> chosen, PoolRouting to) {
+            route = chosen == null ? null : chosen.index();
+            if (to != null) {
+                pool = to.name();
+                if (backend == null) {
+                    meters = to.none();
+                }
+            }
         }
 
         /** {@code answering} answered (its response's head is in) or failed the attempt, {@code nanos} after it was sent. */

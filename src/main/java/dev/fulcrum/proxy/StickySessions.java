@@ -6,39 +6,53 @@ import dev.fulcrum.config.StickyCookie;
 import io.netty.handler.codec.http.cookie.CookieHeaderNames;
 import io.netty.handler.codec.http.cookie.DefaultCookie;
 import io.netty.handler.codec.http.cookie.ServerCookieEncoder;
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.httpproxy.ProxyContext;
-import io.vertx.httpproxy.ProxyInterceptor;
-import io.vertx.httpproxy.ProxyResponse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Keeps a client on the backend it was first sent to ({@code stickyCookie}), on top of any algorithm. The cookie's
  * value is a hash of the backend's URL, never its address, so every replica with the same config reads every other's
  * cookies. A request whose cookie names a healthy backend goes there; any other (down, removed, unknown, none) is
  * balanced as usual and gets the cookie of the backend that answered. The cookie is Fulcrum's: it is taken out of
- * the request before it reaches the backend, whose own cookies pass untouched. One per proxy verticle.
+ * the request before it reaches the backend, whose own cookies pass untouched. Each pool has its own
+ * {@code stickyCookie}, or none. One per proxy verticle.
  */
-final class StickySessions implements ProxyInterceptor {
+final class StickySessions {
 
     private static final String WANTED = "fulcrum.sticky";
 
-    private final Supplier<Routing> routing;
-    /** The healthy list the two maps were built from: rebuilt when the routing's list is another. */
-    private List<Backend> indexed;
-    private final Map<String, Backend> byValue = new HashMap<>();
-    private final Map<Backend, String> values = new IdentityHashMap<>();
+    /** Each pool's healthy backends by cookie value, by pool name. */
+    private final Map<String, Index> indexes = new HashMap<>();
 
-    StickySessions(Supplier<Routing> routing) {
-        this.routing = routing;
+    /** The cookie values of one pool's healthy backends. */
+    private static final class Index {
+        /** The healthy list the two maps were built from: rebuilt when the pool's list is another. */
+        private List<Backend> indexed;
+        private final Map<String, Backend> byValue = new HashMap<>();
+        private final Map<Backend, String> values = new IdentityHashMap<>();
+
+        Index of(List<Backend> healthy) {
+            if (healthy != indexed) {
+                byValue.clear();
+                values.clear();
+                for (Backend backend : healthy) {
+                    String value = value(backend.url());
+                    byValue.put(value, backend);
+                    values.put(backend, value);
+                }
+                indexed = healthy;
+            }
+            return this;
+        }
     }
 
     /** The opaque, stable cookie value of the backend at {@code url}. */
@@ -47,60 +61,50 @@ final class StickySessions implements ProxyInterceptor {
         return "0".repeat(16 - hex.length()) + hex;
     }
 
-    @Override
-    public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
-        StickyCookie cookie = routing.get().config().stickyCookie();
+    /** On the way in: the cookie leaves the request, and the backend it names is noted for the pick. */
+    void requested(ProxyContext ctx, PoolRouting pool) {
+        StickyCookie cookie = pool.settings().stickyCookie();
         if (cookie != null) {
             String wanted = takeCookie(ctx.request().headers(), cookie.name());
             if (wanted != null) {
                 ctx.set(WANTED, wanted);
             }
         }
-        return ctx.sendRequest();
     }
 
     /** The healthy backend the request's cookie names, if it is one of {@code candidates}; else null. */
-    Backend preferred(ProxyContext ctx, List<Backend> candidates) {
+    Backend preferred(ProxyContext ctx, PoolRouting pool, List<Backend> candidates) {
         String wanted = ctx.get(WANTED, String.class);
         if (wanted == null) {
             return null;
         }
-        Backend named = index(routing.get().healthy()).get(wanted);
+        Backend named = index(pool).byValue.get(wanted);
         return named != null && candidates.contains(named) ? named : null;
     }
 
-    @Override
-    public Future<Void> handleProxyResponse(ProxyContext ctx) {
-        StickyCookie cookie = routing.get().config().stickyCookie();
-        Exchange exchange = Exchange.of(ctx);
-        Backend answered = exchange == null ? null : exchange.backend();
+    /** Whether the request carries {@code cookie} naming one of {@code pool}'s healthy backends; the cookie stays. */
+    boolean namesHealthyBackend(HttpServerRequest request, StickyCookie cookie, PoolRouting pool) {
+        if (!request.headers().contains(HttpHeaders.COOKIE)) {
+            return false;
+        }
+        Cookie named = request.getCookie(cookie.name());
+        return named != null && index(pool).byValue.containsKey(named.getValue());
+    }
+
+    /** On the way out: a response from a backend other than the cookie's sets the cookie of the one that answered. */
+    void responding(ProxyContext ctx, PoolRouting pool, Backend answered) {
+        StickyCookie cookie = pool == null ? null : pool.settings().stickyCookie();
         if (cookie != null && answered != null && ctx.response().proxiedResponse() != null) {
-            String value = value(answered);
+            String known = index(pool).values.get(answered);
+            String value = known != null ? known : value(answered.url());
             if (!value.equals(ctx.get(WANTED, String.class))) {
                 ctx.response().headers().add(HttpHeaders.SET_COOKIE, setCookie(cookie, value));
             }
         }
-        return ctx.sendResponse();
     }
 
-    private String value(Backend backend) {
-        index(routing.get().healthy());
-        String known = values.get(backend);
-        return known != null ? known : value(backend.url());
-    }
-
-    private Map<String, Backend> index(List<Backend> healthy) {
-        if (healthy != indexed) {
-            byValue.clear();
-            values.clear();
-            for (Backend backend : healthy) {
-                String value = value(backend.url());
-                byValue.put(value, backend);
-                values.put(backend, value);
-            }
-            indexed = healthy;
-        }
-        return byValue;
+    private Index index(PoolRouting pool) {
+        return indexes.computeIfAbsent(pool.name(), name -> new Index()).of(pool.healthy());
     }
 
     static String setCookie(StickyCookie settings, String value) {

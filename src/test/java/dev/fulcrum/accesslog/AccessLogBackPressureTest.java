@@ -24,7 +24,7 @@ class AccessLogBackPressureTest {
         AccessLog log = AccessLog.start(new AccessLogSettings(fifo.toString(), AccessLogSettings.Format.JSON), dropped::incrementAndGet);
         int offered = AccessLog.QUEUE_CAPACITY + 5_000;
         AccessLogEntry entry = new AccessLogEntry(System.currentTimeMillis(), "id", "127.0.0.1", "GET", "/", "HTTP/1.1",
-                200, 2, 1_000_000, null, -1, null, null);
+                200, 2, 1_000_000, null, null, null, -1, null, null);
 
         // A log() that waited for the writer would never return here: the guard only turns that hang into a failure.
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {

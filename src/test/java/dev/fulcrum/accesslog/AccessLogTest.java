@@ -10,6 +10,7 @@ import dev.fulcrum.support.Scrape;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
@@ -60,6 +61,9 @@ class AccessLogTest {
         assertTrue(line.getValue("backendDurationMs") instanceof Number);
         assertTrue(line.getDouble("backendDurationMs") <= line.getDouble("durationMs"));
         assertEquals(backend.url(), line.getString("backend"));
+        assertEquals("default", line.getString("pool"));
+        assertTrue(line.containsKey("route"));
+        assertNull(line.getValue("route"), "a config without routes");
         assertEquals("test-agent/1", line.getString("userAgent"));
         assertEquals("http://r/", line.getString("referer"));
         OffsetDateTime time = OffsetDateTime.parse(line.getString("time"));
@@ -80,6 +84,30 @@ class AccessLogTest {
         assertNull(line.getValue("backend"));
         assertNull(line.getValue("backendDurationMs"));
         assertNull(line.getValue("userAgent"));
+    }
+
+    @Test
+    void eachLineNamesTheRouteAndPoolTheRequestTook(Vertx vertx, @TempDir Path dir) {
+        TestBackend api = TestBackend.start(vertx, "api");
+        Path log = dir.resolve("access.log");
+        JsonObject config = Balancer.config(api).put("accessLog", new JsonObject().put("path", log.toString()))
+                .put("pools", new JsonObject().put("api", new JsonObject().put("servers", new JsonArray().add(api.url()))))
+                .put("routes", new JsonArray()
+                        .add(new JsonObject().put("match", new JsonObject().put("path", "/old"))
+                                .put("redirect", new JsonObject().put("host", "new.test")))
+                        .add(new JsonObject().put("match", new JsonObject().put("pathPrefix", "/api")).put("pool", "api"))
+                        .add(new JsonObject().put("match", new JsonObject().put("pathPrefix", "/site")).put("pool", "default")));
+        Fulcrum fulcrum = Balancer.start(vertx, config);
+        Http http = new Http(vertx, fulcrum.port());
+        for (String uri : List.of("/api/x", "/old", "/nowhere", "/site")) {
+            http.get(uri).await();
+        }
+
+        List<JsonObject> lines = LogFile.lines(log, 4).stream().map(JsonObject::new).toList();
+        assertEquals(List.of("/api/x 200 1 api", "/old 301 0 null", "/nowhere 404 null null", "/site 200 2 default"),
+                lines.stream().map(line -> line.getString("uri") + " " + line.getValue("status") + " "
+                        + line.getValue("route") + " " + line.getValue("pool")).toList());
+        assertEquals(api.url(), lines.get(3).getString("backend"), "the same URL in pool default");
     }
 
     @Test
@@ -107,18 +135,18 @@ class AccessLogTest {
         Path first = dir.resolve("first.log");
         Path second = dir.resolve("second.log");
 
-        file.rewriteInPlace(config.copy().put("accessLog", new JsonObject().put("path", first.toString())));
+        file.renameReplace(config.copy().put("accessLog", new JsonObject().put("path", first.toString())));
         Await.until("the edit applies", WAIT, () -> fulcrum.status().generation() == 2);
         http.get("/one").await();
         assertTrue(LogFile.lines(first, 1).get(0).contains("\"/one\""));
 
-        file.rewriteInPlace(config.copy().put("accessLog", new JsonObject().put("path", second.toString())));
+        file.renameReplace(config.copy().put("accessLog", new JsonObject().put("path", second.toString())));
         Await.until("the second edit applies", WAIT, () -> fulcrum.status().generation() == 3);
         http.get("/two").await();
         assertTrue(LogFile.lines(second, 1).get(0).contains("\"/two\""));
         assertEquals(1, LogFile.lines(first, 1).size());
 
-        file.rewriteInPlace(config);
+        file.renameReplace(config);
         Await.until("the third edit applies", WAIT, () -> fulcrum.status().generation() == 4);
         http.get("/three").await();
         http.get("/four").await();

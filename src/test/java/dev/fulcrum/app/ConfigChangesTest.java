@@ -40,4 +40,31 @@ class ConfigChangesTest {
         assertEquals("hashKey client-ip -> header:x-user, maglevTableSize 65537 -> 101, stickyCookie (none) -> {name: srv,"
                 + " maxAge: 1h, secure: false, httpOnly: true, sameSite: Lax}", ConfigChanges.describe(before, after));
     }
+
+    @Test
+    void poolsAddedRemovedAndChangedAreNamed() {
+        FulcrumConfig before = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "pools": {"api": {"servers": ["http://api:1"]}, "old": {"servers": ["http://o:1"]}}}""");
+        FulcrumConfig after = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "pools": {"api": {"servers": ["http://api:1", "http://api:2"], "algorithm": "maglev"},
+                 "static": {"servers": ["http://s:1"]}}}""");
+
+        assertEquals("pools +static -old, pools.api.algorithm least-busy -> maglev, pools.api.servers +http://api:2",
+                ConfigChanges.describe(before, after));
+    }
+
+    @Test
+    void routesChangedAddedAndRemovedAreNamedByIndexAsTheFileSpellsThem() {
+        String pools = "\"pools\": {\"api\": {\"servers\": [\"http://api:1\"]}, \"v2\": {\"servers\": [\"http://v2:1\"]}}";
+        FulcrumConfig before = ConfigParser.parse("{" + pools + ", \"routes\": [{\"match\": {\"pathPrefix\": \"/api\"},"
+                + " \"pool\": \"api\"}, {\"match\": {\"host\": \"old.test\"}, \"redirect\": {\"host\": \"new.test\"}},"
+                + " {\"pool\": \"v2\"}]}");
+        FulcrumConfig after = ConfigParser.parse("{" + pools + ", \"routes\": [{\"match\": {\"pathPrefix\": \"/api\"},"
+                + " \"pools\": {\"api\": 90, \"v2\": 10}, \"stripPrefix\": true}, {\"match\": {\"host\": \"old.test\"},"
+                + " \"redirect\": {\"host\": \"new.test\"}}]}");
+
+        assertEquals("routes[0] {\"match\": {\"pathPrefix\": \"/api\"}, \"pool\": \"api\"} -> {\"match\": {\"pathPrefix\":"
+                + " \"/api\"}, \"pools\": {\"api\": 90, \"v2\": 10}, \"stripPrefix\": true}, routes[2] -{\"pool\": \"v2\"}",
+                ConfigChanges.describe(before, after));
+    }
 }

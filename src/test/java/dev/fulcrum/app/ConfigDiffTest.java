@@ -48,7 +48,7 @@ class ConfigDiffTest {
         String changes = "healthCheckInterval 5s -> 2s, servers +" + added.url();
         assertEquals(new Outcome(0, changes + "\n", ""), diffed);
         try (LogCapture log = LogCapture.of("fulcrum.config")) {
-            running.rewriteInPlace(edit);
+            running.renameReplace(edit);
             Await.until("the reload is logged", WAIT, () -> log.count("config reloaded") == 1);
             assertEquals(List.of("config reloaded (generation 2): " + changes), log.messages());
         }

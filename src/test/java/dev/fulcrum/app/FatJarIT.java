@@ -6,6 +6,7 @@ import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The shipped artifact, {@code target/fulcrum.jar}, run as a user runs it. */
@@ -78,6 +80,9 @@ class FatJarIT {
         assertTrue(stderr(dir).contains("warmed up in ") || stderr(dir).contains("warm-up stopped at its limit"), stderr(dir));
         Await.until("readiness UP", Duration.ofSeconds(10), () -> admin.get("/health/ready").await().status() == 200);
         assertEquals(served, backend.requests(), "requests the backend saw during the warm-up");
+        // The status page is in the jar, and /status names the jar's version.
+        assertTrue(admin.get("/").await().body().contains("fetch('/status'"));
+        assertNotEquals("dev", new JsonObject(admin.get("/status").await().body()).getString("version"));
     }
 
     @Test

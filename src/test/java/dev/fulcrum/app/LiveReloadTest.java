@@ -100,7 +100,7 @@ class LiveReloadTest {
         Await.until("traffic flows on", WAIT, () -> kept.requests() > servedAfterReload + 100);
 
         traffic.stopAndAssertAllOk();
-        assertSame(before, fulcrum.backends().find(kept.url()).orElseThrow(), "the same live state, counters included");
+        assertSame(before, fulcrum.backends().find("default", kept.url()).orElseThrow(), "the same live state, counters included");
         assertEquals(HealthState.HEALTHY, before.health());
         assertEquals(connectionsBefore, kept.connections(), "its pooled connections were kept");
     }
@@ -160,7 +160,7 @@ class LiveReloadTest {
 
         file.renameReplace(config.copy().put("servers", new JsonArray().add(a.url()).add("http://127.0.0.1:" + downPort)));
         Await.until("the reload completed", WAIT, () -> fulcrum.status().generation() == 2);
-        Backend added = fulcrum.backends().find("http://127.0.0.1:" + downPort).orElseThrow();
+        Backend added = fulcrum.backends().find("default", "http://127.0.0.1:" + downPort).orElseThrow();
         assertEquals(HealthState.UNHEALTHY, added.health());
         assertEquals("connection refused", added.lastFailure());
 
@@ -177,7 +177,7 @@ class LiveReloadTest {
         JsonObject config = Balancer.fastHealth(Balancer.config(picky, steady));
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
-        Backend pickyState = fulcrum.backends().find(picky.url()).orElseThrow();
+        Backend pickyState = fulcrum.backends().find("default", picky.url()).orElseThrow();
         Http http = new Http(vertx, fulcrum.port());
         Traffic traffic = Traffic.start(http, 2);
         assertEquals(HealthState.HEALTHY, pickyState.health(), "404 is within the default 200-499");

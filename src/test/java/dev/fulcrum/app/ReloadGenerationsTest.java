@@ -78,7 +78,7 @@ class ReloadGenerationsTest {
 
         Await.until("the last edit is in force", WAIT, () -> fulcrum.config().requestTimeout().toSeconds() == 13);
         assertEquals(3, fulcrum.status().generation(), "the first and the last edit applied, not the middle one");
-        assertEquals(HealthState.UNHEALTHY, fulcrum.backends().find(hanging.url()).orElseThrow().health());
+        assertEquals(HealthState.UNHEALTHY, fulcrum.backends().find("default", hanging.url()).orElseThrow().health());
         traffic.stopAndAssertAllOk();
     }
 }

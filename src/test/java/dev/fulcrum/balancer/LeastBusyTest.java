@@ -3,6 +3,7 @@ package dev.fulcrum.balancer;
 import dev.fulcrum.config.ServerSpec;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,28 @@ class LeastBusyTest {
         }
         assertEquals(300, heavy.inFlight(), 1);
         assertEquals(100, light.inFlight(), 1);
+    }
+
+    @Test
+    void aRampingBackendsShareUnderLoadFollowsItsSlowStartWeight() {
+        FakeClock clock = new FakeClock();
+        LeastBusy ramped = new LeastBusy(new InFlightLoad(new SlowStart(Duration.ofSeconds(10), clock)), new SplittableRandom(42));
+        List<Backend> pool = backends(2);
+        Backend back = pool.get(1);
+        back.health(HealthState.UNHEALTHY, clock.getAsLong());
+        back.health(HealthState.HEALTHY, clock.getAsLong());
+
+        // Requests that never finish, as in heavierBackendTakesMoreInProportionToItsWeight: weights 1 and 0.1.
+        for (int i = 0; i < 1_100; i++) {
+            ramped.pick(pool).requestStarted();
+        }
+        assertEquals(100, back.inFlight(), 1);
+        clock.advance(Duration.ofSeconds(5));
+        // Weights 1 and 0.55: of the next 1,000, the ramping one takes what brings it to 55 per 100 of the other.
+        for (int i = 0; i < 1_000; i++) {
+            ramped.pick(pool).requestStarted();
+        }
+        assertEquals(2_100 * 0.55 / 1.55, back.inFlight(), 2);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.fulcrum.balancer;
 import dev.fulcrum.config.ServerSpec;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -39,6 +40,29 @@ class RoundRobinTest {
         picks(List.of(a, b), 3);
         assertEquals("bbb", picks(List.of(b), 3));
         assertEquals(2, IntStream.range(0, 4).mapToObj(i -> balancer.pick(List.of(a, b))).filter(x -> x == a).count());
+    }
+
+    @Test
+    void aRampingBackendsShareFollowsItsSlowStartWeight() {
+        FakeClock clock = new FakeClock();
+        RoundRobin ramped = new RoundRobin(new SlowStart(Duration.ofSeconds(10), clock));
+        Backend steady = backend("a", 1);
+        Backend back = backend("b", 1);
+        back.health(HealthState.UNHEALTHY, clock.getAsLong());
+        back.health(HealthState.HEALTHY, clock.getAsLong());
+        List<Backend> pool = List.of(steady, back);
+
+        // Weights 1 and 0.1: one pick in eleven.
+        assertEquals(100, count(ramped, pool, back, 1_100));
+        clock.advance(Duration.ofSeconds(5));
+        // 1 and 0.55: 55 in 155.
+        assertEquals(550, count(ramped, pool, back, 1_550), 1);
+        clock.advance(Duration.ofSeconds(5));
+        assertEquals(500, count(ramped, pool, back, 1_000));
+    }
+
+    private static long count(RoundRobin balancer, List<Backend> pool, Backend wanted, int picks) {
+        return IntStream.range(0, picks).filter(i -> balancer.pick(pool) == wanted).count();
     }
 
     @Test

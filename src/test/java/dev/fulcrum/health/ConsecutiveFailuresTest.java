@@ -118,7 +118,7 @@ class ConsecutiveFailuresTest {
         Await.until("x removed", WAIT, () -> fulcrum.status().generation() == 2);
         file.renameReplace(config.copy().put("servers", new JsonArray().add(x.url()).add(y.url())));
         Await.until("x added back", WAIT, () -> fulcrum.status().generation() == 3);
-        Backend newX = fulcrum.backends().find(x.url()).orElseThrow();
+        Backend newX = fulcrum.backends().find("default", x.url()).orElseThrow();
         assertNotSame(oldX, newX);
         assertEquals(HealthState.HEALTHY, newX.health());
 

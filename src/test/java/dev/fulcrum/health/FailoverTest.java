@@ -48,7 +48,7 @@ class FailoverTest {
         List<TestBackend> backends = List.of(
                 TestBackend.start(vertx, "a"), TestBackend.start(vertx, "b"), TestBackend.start(vertx, "victim"));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(Balancer.config(backends.toArray(TestBackend[]::new))));
-        Backend victim = fulcrum.backends().find(backends.get(2).url()).orElseThrow();
+        Backend victim = fulcrum.backends().find("default", backends.get(2).url()).orElseThrow();
         Traffic traffic = Traffic.start(new Http(vertx, fulcrum.port()), 4);
 
         Await.until("the victim serves traffic", WAIT, () -> backends.get(2).requests() > 50);
@@ -123,7 +123,7 @@ class FailoverTest {
         TestBackend[] flappy = {TestBackend.start(vertx, "flappy")};
         int flappyPort = flappy[0].port();
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(Balancer.config(steady, flappy[0])));
-        Backend flappyState = fulcrum.backends().find(flappy[0].url()).orElseThrow();
+        Backend flappyState = fulcrum.backends().find("default", flappy[0].url()).orElseThrow();
         Traffic traffic = Traffic.start(new Http(vertx, fulcrum.port()), 4);
         Await.until("traffic flows", WAIT, () -> flappy[0].requests() > 10);
 

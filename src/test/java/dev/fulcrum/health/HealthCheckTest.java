@@ -32,7 +32,7 @@ class HealthCheckTest {
         TestBackend flaky = TestBackend.start(vertx, "flaky");
         TestBackend steady = TestBackend.start(vertx, "steady");
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.fastHealth(Balancer.config(flaky, steady)));
-        Backend flakyState = fulcrum.backends().find(flaky.url()).orElseThrow();
+        Backend flakyState = fulcrum.backends().find("default", flaky.url()).orElseThrow();
         Http http = new Http(vertx, fulcrum.port());
         AtomicInteger failedProbes = new AtomicInteger();
         AtomicInteger passedProbes = new AtomicInteger();
@@ -72,7 +72,7 @@ class HealthCheckTest {
         long started = System.nanoTime();
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(hanging, steady)
                 .put("healthCheckInterval", "20ms").put("healthCheck", new JsonObject().put("timeout", "100ms")));
-        Backend hangingState = fulcrum.backends().find(hanging.url()).orElseThrow();
+        Backend hangingState = fulcrum.backends().find("default", hanging.url()).orElseThrow();
 
         assertEquals(HealthState.UNHEALTHY, hangingState.health(), "the first round waited for the probe's timeout");
         assertEquals("no answer within 100ms", hangingState.lastFailure());
@@ -176,7 +176,7 @@ class HealthCheckTest {
         TestBackend steady = TestBackend.start(vertx, "steady");
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(endless, steady)
                 .put("healthCheckInterval", "20ms").put("healthCheck", new JsonObject().put("timeout", "150ms")));
-        Backend state = fulcrum.backends().find(endless.url()).orElseThrow();
+        Backend state = fulcrum.backends().find("default", endless.url()).orElseThrow();
 
         assertEquals(HealthState.UNHEALTHY, state.health());
         assertEquals("no answer within 150ms", state.lastFailure());

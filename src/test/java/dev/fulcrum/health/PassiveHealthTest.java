@@ -30,7 +30,7 @@ class PassiveHealthTest {
         TestBackend refusing = TestBackend.start(vertx, "refusing");
         TestBackend echo = TestBackend.start(vertx, "echo", req -> req.body().onSuccess(body -> req.response().end(body)));
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(refusing, echo));
-        Backend refusingState = fulcrum.backends().find(refusing.url()).orElseThrow();
+        Backend refusingState = fulcrum.backends().find("default", refusing.url()).orElseThrow();
         Http http = new Http(vertx, fulcrum.port());
         refusing.stop();
 

@@ -55,7 +55,7 @@ class BackendTlsHandshakeTest {
         TestBackend plain = TestBackend.start(vertx, "b", req -> req.body().onSuccess(b -> req.response().end("b " + b)));
         Fulcrum fulcrum = Balancer.start(vertx, trusting(Balancer.config(switching, plain.url()), pki.caA())
                 .put("healthCheckInterval", "1h").put("consecutiveFailures", 100));
-        assertEquals(HealthState.HEALTHY, fulcrum.backends().find(switching).orElseThrow().health());
+        assertEquals(HealthState.HEALTHY, fulcrum.backends().find("default", switching).orElseThrow().health());
         target.set(untrusted);
 
         for (int i = 0; i < 2; i++) {
@@ -192,7 +192,7 @@ class BackendTlsHandshakeTest {
     }
 
     private static void assertHealthy(Fulcrum fulcrum, String url) {
-        Backend backend = fulcrum.backends().find(url).orElseThrow();
+        Backend backend = fulcrum.backends().find("default", url).orElseThrow();
         assertEquals(HealthState.HEALTHY, backend.health(), backend.lastFailure());
     }
 }

@@ -158,6 +158,6 @@ class BackendTlsNamesTest {
     }
 
     private static Backend backend(Fulcrum fulcrum, String url) {
-        return fulcrum.backends().find(url).orElseThrow();
+        return fulcrum.backends().find("default", url).orElseThrow();
     }
 }

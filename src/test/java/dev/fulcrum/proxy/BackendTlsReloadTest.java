@@ -121,7 +121,7 @@ class BackendTlsReloadTest {
         assertEquals(new Http.Reply(200, "fast"), http.get("/fast").await());
 
         assertEquals(new Http.Reply(200, "slow"), slow.await());
-        Await.until("nothing in flight", WAIT, () -> fulcrum.backends().find(url).orElseThrow().inFlight() == 0);
+        Await.until("nothing in flight", WAIT, () -> fulcrum.backends().find("default", url).orElseThrow().inFlight() == 0);
     }
 
     /**

@@ -289,6 +289,6 @@ class BackendTlsTest {
     }
 
     private static Backend backend(Fulcrum fulcrum, String url) {
-        return fulcrum.backends().find(url).orElseThrow();
+        return fulcrum.backends().find("default", url).orElseThrow();
     }
 }

@@ -66,7 +66,7 @@ class BackendTlsTrafficTest {
             ParsedResponse response = ParsedResponse.read(in, false);
             assertEquals(new Http.Reply(200, "keep"), new Http.Reply(response.status(), response.body()));
             Await.until("the backend connection is back in the pool", WAIT,
-                    () -> fulcrum.backends().find(url).orElseThrow().inFlight() == 0);
+                    () -> fulcrum.backends().find("default", url).orElseThrow().inFlight() == 0);
         }
 
         assertEquals(1, connections.get() - afterProbe, "TLS connections opened for 10 sequential requests");

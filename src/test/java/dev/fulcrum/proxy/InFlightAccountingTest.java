@@ -102,7 +102,7 @@ class InFlightAccountingTest {
                 .put("requestTimeout", "150ms").put("consecutiveFailures", 1000);
         ConfigFile file = ConfigFile.plain(dir, config);
         Fulcrum fulcrum = Balancer.startWatching(vertx, file);
-        Backend oldB = fulcrum.backends().find(b.url()).orElseThrow();
+        Backend oldB = fulcrum.backends().find("default", b.url()).orElseThrow();
         Http http = new Http(vertx, fulcrum.port());
         List<String> paths = List.of("/", "/slow", "/drop", "/die-midway", "/", "/stream");
         Map<Integer, Integer> statuses = new java.util.concurrent.ConcurrentHashMap<>();
@@ -119,12 +119,12 @@ class InFlightAccountingTest {
         Await.until("b added back", Duration.ofSeconds(5), () -> fulcrum.status().generation() == 3);
         Future.all(loops).await();
 
-        Backend newB = fulcrum.backends().find(b.url()).orElseThrow();
+        Backend newB = fulcrum.backends().find("default", b.url()).orElseThrow();
         assertNotSame(oldB, newB, "b came back as a new backend");
         assertTrue(statuses.getOrDefault(504, 0) > 0, "some requests timed out: " + statuses);
         assertTrue(statuses.getOrDefault(200, 0) > 0, "some requests were served: " + statuses);
-        for (Backend backend : List.of(oldB, newB, fulcrum.backends().find(a.url()).orElseThrow(),
-                fulcrum.backends().find(dead.url()).orElseThrow())) {
+        for (Backend backend : List.of(oldB, newB, fulcrum.backends().find("default", a.url()).orElseThrow(),
+                fulcrum.backends().find("default", dead.url()).orElseThrow())) {
             Await.until(backend + " has nothing in flight (now " + backend.inFlight() + ")", Duration.ofSeconds(5),
                     () -> backend.inFlight() == 0);
         }

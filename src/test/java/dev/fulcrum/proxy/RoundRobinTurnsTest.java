@@ -46,7 +46,7 @@ class RoundRobinTurnsTest {
                         .add(new JsonObject().put("url", b.url()).put("weight", 1))
                         .add(new JsonObject().put("url", c.url()).put("weight", 2)));
         Fulcrum fulcrum = Balancer.startOnOneEventLoop(vertx, config);
-        Backend cState = fulcrum.backends().find(c.url()).orElseThrow();
+        Backend cState = fulcrum.backends().find("default", c.url()).orElseThrow();
         Http http = new Http(vertx, fulcrum.port());
 
         StringBuilder first = new StringBuilder();
