@@ -15,10 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * The admin endpoints speak HTTP: HEAD answers like GET, an unknown path is 404, a method a path does not take
- * is 405 with Allow.
- */
+/** The admin endpoints speak HTTP: HEAD answers like GET, unknown paths are 404, other methods 405 with Allow. */
 @ExtendWith(VertxExtension.class)
 class AdminMethodsTest {
 

@@ -31,10 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * {@code GET /health/live} says whether the proxy's event loops answer: UP for the whole drain, while readiness
- * is DOWN, and not UP while a proxy event loop is wedged.
- */
+/** {@code /health/live} is UP while the proxy's event loops answer: all through a drain, not while one is wedged. */
 @ExtendWith(VertxExtension.class)
 class LivenessTest {
 

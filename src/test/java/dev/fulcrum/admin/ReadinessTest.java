@@ -22,10 +22,7 @@ import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * {@code GET /health/ready}: UP, with every backend's state, while one is healthy, DOWN once none is; a refused
- * edit does not change it, and shows the refusal.
- */
+/** {@code /health/ready} is UP while a backend is healthy, DOWN once none is; a refused edit shows there, no more. */
 @ExtendWith(VertxExtension.class)
 class ReadinessTest {
 

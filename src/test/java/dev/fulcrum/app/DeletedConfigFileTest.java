@@ -27,10 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A deleted config file is a refused edit: reported and logged every time, readiness stays UP and the old config
- * serves, and the file put back, changed or not, clears the error.
- */
+/** A deleted config file is a refused edit: logged each time, readiness stays UP, and putting it back clears it. */
 @ExtendWith(VertxExtension.class)
 class DeletedConfigFileTest {
 

@@ -27,10 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * What a drain reports: requests (WebSockets too) that finish before shutdownTimeout count as drained, those cut
- * at it as cut off, and a drain with nothing in flight ends at once.
- */
+/** What a drain reports: requests and WebSockets ended in time as drained, those cut at shutdownTimeout as cut off. */
 @ExtendWith(VertxExtension.class)
 class DrainReportTest {
 
@@ -86,16 +83,8 @@ class DrainReportTest {
      */
     @Test
     void webSocketStillOpenAtShutdownTimeoutIsReportedAsCutOff(Vertx vertx) {
-        HttpServer echo = vertx.createHttpServer()
-                .webSocketHandler(ws -> ws.handler(frame -> ws.write(frame.copy())))
-                .requestHandler(req -> req.response().end("probe ok"));
-        echo.listen(0, "127.0.0.1").await();
-        KEPT.add(echo);
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + echo.actualPort())
-                .put("shutdownTimeout", "300ms"));
-        AtomicReference<String> echoed = new AtomicReference<>();
-        WebSocket ws = openWebSocket(vertx, fulcrum.port(), echoed).await();
-        Await.until("the echo came back", WAIT, () -> "hello".equals(echoed.get()));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(echoServer(vertx)).put("shutdownTimeout", "300ms"));
+        WebSocket ws = openEchoedWebSocket(vertx, fulcrum.port());
 
         long start = System.nanoTime();
         Drained drained = fulcrum.shutdown().await();
@@ -110,16 +99,8 @@ class DrainReportTest {
     /** A WebSocket the client closes during the drain did finish: counted as drained, and the drain ends early. */
     @Test
     void webSocketClosedByTheClientDuringTheDrainCountsAsDrained(Vertx vertx) {
-        HttpServer echo = vertx.createHttpServer()
-                .webSocketHandler(ws -> ws.handler(frame -> ws.write(frame.copy())))
-                .requestHandler(req -> req.response().end("probe ok"));
-        echo.listen(0, "127.0.0.1").await();
-        KEPT.add(echo);
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + echo.actualPort())
-                .put("shutdownTimeout", "10s"));
-        AtomicReference<String> echoed = new AtomicReference<>();
-        WebSocket ws = openWebSocket(vertx, fulcrum.port(), echoed).await();
-        Await.until("the echo came back", WAIT, () -> "hello".equals(echoed.get()));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config(echoServer(vertx)).put("shutdownTimeout", "10s"));
+        WebSocket ws = openEchoedWebSocket(vertx, fulcrum.port());
 
         Future<Drained> shutdown = fulcrum.shutdown();
         Await.until("new connections are refused", WAIT, () -> Ports.refuses(fulcrum.port()));
@@ -145,6 +126,24 @@ class DrainReportTest {
 
         assertEquals(new Http.Reply(200, "done"), inFlight.await());
         assertEquals(new Drained(1, 0), shutdown.await(), "the request in flight at SIGTERM was not counted");
+    }
+
+    /** A backend that echoes WebSocket frames; its URL. */
+    private static String echoServer(Vertx vertx) {
+        HttpServer echo = vertx.createHttpServer()
+                .webSocketHandler(ws -> ws.handler(frame -> ws.write(frame.copy())))
+                .requestHandler(req -> req.response().end("probe ok"));
+        echo.listen(0, "127.0.0.1").await();
+        KEPT.add(echo);
+        return "http://127.0.0.1:" + echo.actualPort();
+    }
+
+    /** A WebSocket through the balancer on {@code port}, once "hello" has come back on it. */
+    private static WebSocket openEchoedWebSocket(Vertx vertx, int port) {
+        AtomicReference<String> echoed = new AtomicReference<>();
+        WebSocket ws = openWebSocket(vertx, port, echoed).await();
+        Await.until("the echo came back", WAIT, () -> "hello".equals(echoed.get()));
+        return ws;
     }
 
     private static Future<WebSocket> openWebSocket(Vertx vertx, int port, AtomicReference<String> echoed) {

@@ -23,11 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A drain ends client connections the HTTP way: responses in flight say Connection: close (to HTTP/1.0
- * keep-alive clients too), nothing pipelined behind them is forwarded, and idle connections close after
- * shutdownDelay, during which they are still served.
- */
+/** A drain ends client connections the HTTP way: Connection: close, nothing after it, idle ones after shutdownDelay. */
 @ExtendWith(VertxExtension.class)
 class DrainingConnectionsTest {
 

@@ -32,10 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A reloaded file is read as the startup file is: CRLF line endings and a byte-order mark are fine; JSON that is
- * not one object, or bytes that are not UTF-8, are refused, saying where and why.
- */
+/** A reloaded file is read as at startup: CRLF and a BOM are fine; not one JSON object, or not UTF-8, is refused. */
 @ExtendWith(VertxExtension.class)
 class ReloadFileTextTest {
 

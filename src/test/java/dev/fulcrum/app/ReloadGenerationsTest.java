@@ -24,10 +24,7 @@ import java.util.concurrent.locks.LockSupport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/**
- * Which edits make a new generation: reverting a refused edit makes none, a round trip makes two, and of edits
- * queued behind a slow apply only the last is applied.
- */
+/** Which edits make a generation: a reverted refusal none, a round trip two, of edits queued behind one the last. */
 @ExtendWith(VertxExtension.class)
 class ReloadGenerationsTest {
 

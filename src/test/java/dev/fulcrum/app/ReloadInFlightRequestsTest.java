@@ -29,10 +29,7 @@ import java.util.concurrent.TimeoutException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/**
- * Requests in flight when an edit applies: those to a removed backend may finish within shutdownTimeout, and a
- * shortened requestTimeout applies to the next request while older ones keep theirs.
- */
+/** Requests in flight when an edit applies keep their removed backend for shutdownTimeout, and their requestTimeout. */
 @ExtendWith(VertxExtension.class)
 class ReloadInFlightRequestsTest {
 

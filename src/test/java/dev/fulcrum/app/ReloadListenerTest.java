@@ -16,8 +16,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -148,13 +146,7 @@ class ReloadListenerTest {
     }
 
     static boolean refuses(int port) {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            return false;
-        } catch (ConnectException refused) {
-            return true;
-        } catch (IOException other) {
-            throw new AssertionError(other);
-        }
+        return Ports.refuses(port);
     }
 
 }

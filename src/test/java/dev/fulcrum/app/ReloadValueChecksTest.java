@@ -23,10 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * An edit whose values the runtime cannot honour is refused, and the old config serves: numbers that would wrap
- * or be cut, one server spelled twice, periods and timeouts under a millisecond.
- */
+/** An edit with values the runtime cannot honour (wrapping numbers, a server twice, sub-ms periods) is refused. */
 @ExtendWith(VertxExtension.class)
 class ReloadValueChecksTest {
 

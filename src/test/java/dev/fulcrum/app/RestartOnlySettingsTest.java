@@ -19,10 +19,7 @@ import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Settings fixed when the process starts (header and URI limits, the transport) are refused on reload, saying a
- * restart applies them, and the running values hold.
- */
+/** Settings fixed at start (header and URI limits, transport) are refused on reload: a restart applies them. */
 @ExtendWith(VertxExtension.class)
 class RestartOnlySettingsTest {
 

@@ -27,10 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A drain and a reload at once: a listenPort edit during the drain opens no listener, a drain ends while a
- * reload waits for a probe, and a request on the listener an edit replaced is drained, not cut.
- */
+/** A drain and a reload at once: the edit opens no listener, the drain waits for no probe, old listeners drain. */
 @ExtendWith(VertxExtension.class)
 class ShutdownDuringReloadTest {
 

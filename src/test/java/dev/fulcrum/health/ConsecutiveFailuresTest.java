@@ -34,10 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * What counts towards {@code consecutiveFailures}, the proxy's ejection of a backend: failed exchanges in a row of
- * that very backend since it was last admitted; never a removed namesake's, never a slow upload.
- */
+/** What counts towards consecutiveFailures: a backend's own failed exchanges since its admission; no slow upload. */
 @ExtendWith(VertxExtension.class)
 class ConsecutiveFailuresTest {
 

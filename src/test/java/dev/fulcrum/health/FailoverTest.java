@@ -26,10 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Traffic while backends die, flap or go silent: the healthy ones take it with no client error (a silent backend's
- * own requests get a 504), and with none left the answer is a prompt 503.
- */
+/** Backends dying, flapping or silent under traffic: the healthy take it (a silent one's requests 504); none, a 503. */
 @ExtendWith(VertxExtension.class)
 class FailoverTest {
 

@@ -21,10 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Active health checks: what a probe asks and what counts as its answer, the runs in a row that change a
- * backend's state, and the events that announce the change.
- */
+/** Active checks: what a probe asks, what counts as its answer, the runs in a row that change a state, the events. */
 @ExtendWith(VertxExtension.class)
 class HealthCheckTest {
 

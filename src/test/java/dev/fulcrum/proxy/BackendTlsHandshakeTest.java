@@ -16,9 +16,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,19 +33,12 @@ import static dev.fulcrum.support.TlsBackend.trusting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * The TLS handshake on the request path: one that fails or hangs sent nothing, so the request goes elsewhere
- * whatever its method, a hung one costs at most connectTimeout, and a slow one is waited for.
- */
+/** A failed or hung TLS handshake sent nothing: any request goes elsewhere, in connectTimeout; a slow one waits. */
 @ExtendWith(VertxExtension.class)
 class BackendTlsHandshakeTest {
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /**
      * A handshake failure on the request path (the backend's certificate changed to one from an untrusted CA)

@@ -16,9 +16,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedInputStream;
@@ -39,21 +39,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A backendTls edit (or its CA file's new content on a rescan) applies to the proxy's pooled connections too,
- * and leaves the requests and streams in flight under the old rules alone.
- */
+/** A backendTls edit, or a CA file's new content on a rescan, reaches pooled connections but not requests in flight. */
 @ExtendWith(VertxExtension.class)
 class BackendTlsReloadTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /**
      * A reload that changes only {@code verify} (false to true): the pooled connection made without any check

@@ -18,9 +18,9 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -39,22 +39,15 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A fast side is held back through the proxy by TCP flow control, never buffered whole in its memory: an upload
- * to a backend that reads slowly, a download to a client that reads nothing yet, HTTP/1.0 clients' included.
- */
+/** A fast sender is held back through the proxy by TCP flow control, never buffered whole, HTTP/1.0 clients' too. */
 @ExtendWith(VertxExtension.class)
 class BackpressureTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String CLOSE = "Connection: close\r\n";
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     @Test
     void largeBodiesBothWaysArriveIntactAndASlowReaderHoldsTheBackendBack(Vertx vertx) throws Exception {

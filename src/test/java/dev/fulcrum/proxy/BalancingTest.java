@@ -23,10 +23,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Least-busy through the real proxy: equal backends share the load, overlapping requests too, a slow one gets
- * fewer, and weights split concurrent load.
- */
+/** Least-busy through the proxy: equal backends share the load, overlapping requests too; slow or light ones less. */
 @ExtendWith(VertxExtension.class)
 class BalancingTest {
 

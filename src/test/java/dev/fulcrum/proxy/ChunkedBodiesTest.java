@@ -21,10 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Chunked bodies cross intact, trailers and tens of thousands of tiny chunks included, and are re-framed for
- * HTTP/1.0 clients, who never get the chunked coding.
- */
+/** Chunked bodies cross intact, trailers and thousands of tiny chunks too, and reach HTTP/1.0 clients unchunked. */
 @ExtendWith(VertxExtension.class)
 class ChunkedBodiesTest {
 

@@ -12,9 +12,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,21 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A client that leaves mid-exchange (FIN or RST, uploading or downloading) gives its slot back, and the
- * backend connection that carried its half-sent or half-read body is never used out of step.
- */
+/** A client leaving mid-exchange (FIN or RST) gives its slot back and leaves no backend connection out of step. */
 @ExtendWith(VertxExtension.class)
 class ClientDisconnectsTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     @Test
     void clientClosingMidUploadGivesTheSlotBack(Vertx vertx) throws IOException {

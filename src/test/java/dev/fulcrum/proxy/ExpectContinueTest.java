@@ -8,9 +8,9 @@ import dev.fulcrum.support.ParsedResponse;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -23,21 +23,14 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * {@code Expect: 100-continue}: Fulcrum answers 100 Continue itself once a backend is connected, and refuses
- * at once, before the upload, when there is none.
- */
+/** {@code Expect: 100-continue} is answered by Fulcrum once a backend is connected, and refused when there is none. */
 @ExtendWith(VertxExtension.class)
 class ExpectContinueTest {
 
     private static final String CLOSE = "Connection: close\r\n";
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /**
      * Expect: 100-continue: the client sends its body only after a 100 Continue. Fulcrum answers it itself once

@@ -24,10 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/**
- * What a backend sees of the client and its request: X-Forwarded-* and Forwarded, the Host, and no hop-by-hop
- * header either way.
- */
+/** What a backend sees of the client and its request: X-Forwarded-* and Forwarded, the Host, no hop-by-hop header. */
 @ExtendWith(VertxExtension.class)
 class ForwardingTest {
 

@@ -14,10 +14,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/**
- * A 1xx response from a backend is never taken for the final one: 103 and an unasked 100 are followed by it,
- * and a 102, which Fulcrum cannot relay, becomes a 502 of its own on a fresh connection.
- */
+/** A backend's 1xx is never the final answer: 103 and a stray 100 are followed by it; a 102 becomes Fulcrum's 502. */
 @ExtendWith(VertxExtension.class)
 class InterimResponsesTest {
 

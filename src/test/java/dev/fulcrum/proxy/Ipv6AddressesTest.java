@@ -28,10 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * IPv6 addresses as HTTP writes them: bracketed, and quoted in Forwarded (RFC 7239), for a client; bracketed in the
- * Host sent to a backend and to its probes.
- */
+/** IPv6 addresses as HTTP writes them: a client's in X-Forwarded-For and (quoted) Forwarded, a backend's in Host. */
 @ExtendWith(VertxExtension.class)
 class Ipv6AddressesTest {
 

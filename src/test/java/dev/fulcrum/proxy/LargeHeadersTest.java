@@ -21,10 +21,7 @@ import java.util.Locale;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Header sections near the limits cross intact both ways: a request head near 16 KiB, and backend responses
- * with more than 8 KiB of headers, which their probes get too.
- */
+/** Header sections near the limits cross intact: a 16 KiB request head, 12 KiB of response headers (probes too). */
 @ExtendWith(VertxExtension.class)
 class LargeHeadersTest {
 

@@ -19,10 +19,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Pipelined requests are answered in order, each with its own body whatever its framing, and the connection
- * stays usable after error responses with bodies.
- */
+/** Pipelined requests are answered in order, each with its own body, also after error responses with bodies. */
 @ExtendWith(VertxExtension.class)
 class PipelinedRequestsTest {
 

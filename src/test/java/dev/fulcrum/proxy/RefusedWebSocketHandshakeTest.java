@@ -11,9 +11,9 @@ import dev.fulcrum.support.SocketReads;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -26,19 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A WebSocket upgrade its backend refuses is an ordinary exchange: the client gets its status, headers and body,
- * and the connection is then an idle keep-alive connection like any other.
- */
+/** A WebSocket upgrade the backend refuses is an ordinary response, on an ordinary keep-alive connection. */
 @ExtendWith(VertxExtension.class)
 class RefusedWebSocketHandshakeTest {
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /** A refused handshake is an ordinary HTTP response: its status, headers and body reach the client. */
     @Test

@@ -18,10 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/**
- * The request-target forms beyond a path (RFC 9112 §3.2): the asterisk form is forwarded as is, and an absolute
- * form's authority wins over the Host header.
- */
+/** Request targets beyond a path (RFC 9112 §3.2): {@code *} is forwarded as is; an absolute form's authority wins. */
 @ExtendWith(VertxExtension.class)
 class RequestTargetFormsTest {
 

@@ -10,9 +10,9 @@ import dev.fulcrum.support.RawHttp;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -30,22 +30,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Responses without a body, or delimited by the close of the connection, are framed right for the client,
- * so that the next response on a keep-alive connection is read from its first byte.
- */
+/** Bodyless and close-delimited responses are framed right, so that the next one on the connection reads right. */
 @ExtendWith(VertxExtension.class)
 class ResponseFramingTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String CLOSE = "Connection: close\r\n";
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     @Test
     void headAnd204And304ResponsesAreFramedRightOnAKeepAliveConnection(Vertx vertx) throws IOException {

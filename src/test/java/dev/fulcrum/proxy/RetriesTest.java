@@ -28,10 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A request no backend processed is sent again, body and all: after a refused connection, or on a pooled
- * connection the backend had just closed, the client never sees the failure.
- */
+/** A request no backend processed (refused, or on a connection the backend just closed) is retried, body and all. */
 @ExtendWith(VertxExtension.class)
 class RetriesTest {
 

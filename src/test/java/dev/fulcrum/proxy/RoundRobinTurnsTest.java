@@ -25,10 +25,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Smooth weighted round robin through the proxy gives each backend exactly its turns, in no bursts, also after
- * the backend leaves and comes back, and after the algorithm is switched away and back.
- */
+/** Weighted round robin gives each backend exactly its turns, after it comes back and across an algorithm switch. */
 @ExtendWith(VertxExtension.class)
 class RoundRobinTurnsTest {
 

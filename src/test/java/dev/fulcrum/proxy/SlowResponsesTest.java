@@ -11,9 +11,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,19 +28,12 @@ import java.util.concurrent.locks.LockSupport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A response that comes slowly, or is read slowly, is never cut while it moves or waits on its backend within
- * requestTimeout: clientIdleTimeout is for clients silent by choice.
- */
+/** A response that comes or is read slowly, but moves, is never cut: clientIdleTimeout is for silent clients. */
 @ExtendWith(VertxExtension.class)
 class SlowResponsesTest {
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /** Server-sent events with a heartbeat every 100 ms, for 2 s, under 500 ms timeouts: never cut. */
     @Test

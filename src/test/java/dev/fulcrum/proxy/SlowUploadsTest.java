@@ -2,21 +2,23 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.HealthProbes;
 import dev.fulcrum.support.Http;
 import dev.fulcrum.support.InFlight;
 import dev.fulcrum.support.OpenSockets;
 import dev.fulcrum.support.PacedUpload;
 import dev.fulcrum.support.ParsedResponse;
 import dev.fulcrum.support.TestBackend;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -31,19 +33,12 @@ import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/**
- * An upload that moves slowly, or that TCP holds back because its backend reads slowly, is never cut: by
- * requestTimeout (the backend cannot answer before it has the request) or by clientIdleTimeout.
- */
+/** An upload that moves slowly, or that a slow backend holds back, is cut by neither requestTimeout nor idleness. */
 @ExtendWith(VertxExtension.class)
 class SlowUploadsTest {
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /** An upload of 100 bytes every 100 ms for 2 s, under 500 ms timeouts: never cut. */
     @Test
@@ -75,12 +70,7 @@ class SlowUploadsTest {
     void uploadToABackendThatPausesReadingIsNotCutByClientIdleTimeout(Vertx vertx) throws Exception {
         long total = 24L * 1024 * 1024;
         AtomicLong received = new AtomicLong();
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setReceiveBufferSize(32 * 1024));
-        server.requestHandler(req -> {
-            if ("fulcrum-health-check".equals(req.getHeader("user-agent"))) {
-                req.response().end();
-                return;
-            }
+        int port = smallWindowBackend(vertx, req -> {
             req.handler(chunk -> {
                 long before = received.getAndAdd(chunk.length());
                 if (before < 1024 * 1024 && before + chunk.length() >= 1024 * 1024) {
@@ -90,14 +80,10 @@ class SlowUploadsTest {
             });
             req.endHandler(v -> req.response().end("got " + received.get()));
         });
-        server.listen(0, "127.0.0.1").await();
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + server.actualPort())
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port)
                 .put("requestTimeout", "3s").put("clientIdleTimeout", "500ms"));
 
-        ParsedResponse response = upload(fulcrum.port(), total);
-
-        assertEquals(200, response.status(), () -> "backend got " + received.get() + " of " + total + ": " + response);
-        assertEquals("got " + total, response.body());
+        assertWholeUploadArrives(fulcrum.port(), total, received);
     }
 
     /**
@@ -108,12 +94,7 @@ class SlowUploadsTest {
     void uploadToASlowButSteadyReaderIsNotCut(Vertx vertx) throws Exception {
         long total = 12L * 1024 * 1024;
         AtomicLong received = new AtomicLong();
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setReceiveBufferSize(32 * 1024));
-        server.requestHandler(req -> {
-            if ("fulcrum-health-check".equals(req.getHeader("user-agent"))) {
-                req.response().end();
-                return;
-            }
+        int port = smallWindowBackend(vertx, req -> {
             req.pause();
             req.handler(chunk -> received.addAndGet(chunk.length()));
             req.endHandler(v -> req.response().end("got " + received.get()));
@@ -121,14 +102,10 @@ class SlowUploadsTest {
             req.response().closeHandler(v -> vertx.cancelTimer(timer));
             req.response().endHandler(v -> vertx.cancelTimer(timer));
         });
-        server.listen(0, "127.0.0.1").await();
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + server.actualPort())
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port)
                 .put("requestTimeout", "3s").put("clientIdleTimeout", "500ms"));
 
-        ParsedResponse response = upload(fulcrum.port(), total);
-
-        assertEquals(200, response.status(), () -> "backend got " + received.get() + " of " + total + ": " + response);
-        assertEquals("got " + total, response.body());
+        assertWholeUploadArrives(fulcrum.port(), total, received);
     }
 
     /**
@@ -152,6 +129,24 @@ class SlowUploadsTest {
 
         assertEquals(new Http.Reply(200, "got " + 6 * piece.length()), reply);
         InFlight.awaitNone(fulcrum, "after a slow upload");
+    }
+
+    /**
+     * A backend with a 32 KiB receive buffer, so that TCP holds an upload back as soon as it stops reading; its
+     * port. It answers Fulcrum's probes itself and gives {@code handler} every other request.
+     */
+    private static int smallWindowBackend(Vertx vertx, Handler<HttpServerRequest> handler) {
+        return vertx.createHttpServer(new HttpServerOptions().setReceiveBufferSize(32 * 1024))
+                .requestHandler(HealthProbes.answered(handler))
+                .listen(0, "127.0.0.1").await().actualPort();
+    }
+
+    /** Uploads {@code total} bytes through the balancer on {@code port}: all of them reach the backend, answered 200. */
+    private void assertWholeUploadArrives(int port, long total, AtomicLong received) throws Exception {
+        ParsedResponse response = upload(port, total);
+
+        assertEquals(200, response.status(), () -> "backend got " + received.get() + " of " + total + ": " + response);
+        assertEquals("got " + total, response.body());
     }
 
     /** Sends {@code total} bytes as fast as TCP lets it, on another thread, and reads the response (status 0: none). */

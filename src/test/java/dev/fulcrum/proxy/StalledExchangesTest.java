@@ -16,9 +16,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.NetServer;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -33,21 +33,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * An exchange whose body stops moving is cut off, whichever side went silent (after requestTimeout for a
- * backend, clientIdleTimeout for a client), and gives back its in-flight slot and backend connection.
- */
+/** An exchange whose body stops moving is cut, whichever side went silent, and gives its slot and connection back. */
 @ExtendWith(VertxExtension.class)
 class StalledExchangesTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /**
      * An HTTP/1.0 client (the proxy counts a body of unknown length before sending anything) whose backend sends
@@ -86,6 +79,24 @@ class StalledExchangesTest {
                 "a cut body passed off as complete: " + received);
         Await.until("nothing in flight", WAIT, () -> fulcrum.backends().all().get(0).inFlight() == 0);
         Await.until("the backend connection is closed", WAIT, backendClosed::get);
+    }
+
+    /**
+     * The same HTTP/1.0 client, with a backend that goes silent while the body is still being counted (its
+     * head is not written yet): the exchange is cut off too, not held for ever.
+     */
+    @Test
+    void http10ClientWhoseBackendStallsWhileTheBodyIsCountedIsCutOff(Vertx vertx) throws IOException {
+        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", false));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port)
+                .put("requestTimeout", "300ms").put("clientIdleTimeout", "300ms"));
+        Socket socket = sockets.connect(fulcrum.port());
+        socket.getOutputStream().write("GET /stall HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        InputStream in = new BufferedInputStream(socket.getInputStream());
+        socket.setSoTimeout(100);
+
+        Await.until("the stalled exchange is cut off", Duration.ofSeconds(3), () -> SocketReads.nextByte(in) == -1);
+        InFlight.awaitNone(fulcrum, "after a stall while counting");
     }
 
     /**
@@ -169,23 +180,5 @@ class StalledExchangesTest {
         Await.until("the client that reads nothing is cut off and the backend's response with it (written "
                 + pump.written() + " bytes)", Duration.ofSeconds(3), backendResponseClosed::get);
         InFlight.awaitNone(fulcrum, "after a client that never read");
-    }
-
-    /**
-     * The same HTTP/1.0 client, with a backend that goes silent while the body is still being counted (its
-     * head is not written yet): the exchange is cut off too, not held for ever.
-     */
-    @Test
-    void http10ClientWhoseBackendStallsWhileTheBodyIsCountedIsCutOff(Vertx vertx) throws IOException {
-        int port = RawBackend.start(vertx, requestLine -> new RawBackend.Reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", false));
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + port)
-                .put("requestTimeout", "300ms").put("clientIdleTimeout", "300ms"));
-        Socket socket = sockets.connect(fulcrum.port());
-        socket.getOutputStream().write("GET /stall HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-        InputStream in = new BufferedInputStream(socket.getInputStream());
-        socket.setSoTimeout(100);
-
-        Await.until("the stalled exchange is cut off", Duration.ofSeconds(3), () -> SocketReads.nextByte(in) == -1);
-        InFlight.awaitNone(fulcrum, "after a stall while counting");
     }
 }

@@ -13,9 +13,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.NetServer;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -29,21 +29,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A stalled exchange does not hold a drain: it is cut by its stall timeout, counted as cut off (not drained),
- * and leaves nothing in flight and no backend connection open.
- */
+/** A stalled exchange does not hold a drain: its stall timeout cuts it, counted as cut off, leaving nothing behind. */
 @ExtendWith(VertxExtension.class)
 class StallsDuringDrainTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /**
      * A backend stalling mid-body during a drain: it is cut after requestTimeout; the in-flight count is back

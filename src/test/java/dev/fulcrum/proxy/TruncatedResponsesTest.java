@@ -17,10 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A response its backend cuts short is never passed off as complete: the client sees it unterminated and its
- * connection closed, or, if nothing was sent yet, a clean 502 of the proxy's own.
- */
+/** A response the backend cuts short never passes for complete: it arrives unterminated, or as Fulcrum's own 502. */
 @ExtendWith(VertxExtension.class)
 class TruncatedResponsesTest {
 

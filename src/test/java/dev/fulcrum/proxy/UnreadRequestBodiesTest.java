@@ -25,10 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * A request body its backend does not read to the end (it answers first, or dies) is never taken for requests;
- * the slot comes back and both connections stay in step.
- */
+/** A request body the backend leaves unread (it answers first, or dies) is never taken for requests on either side. */
 @ExtendWith(VertxExtension.class)
 class UnreadRequestBodiesTest {
 

@@ -2,13 +2,14 @@ package dev.fulcrum.proxy;
 
 import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.support.Balancer;
+import dev.fulcrum.support.HealthProbes;
 import dev.fulcrum.support.OpenSockets;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,16 +21,12 @@ import static dev.fulcrum.support.RawWebSocket.readText;
 import static dev.fulcrum.support.RawWebSocket.sendText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The request timeouts and WebSockets: an open WebSocket is never idle by them, a slow upgrade is waited for. */
+/** The timeouts leave WebSockets alone: an open one is never idle by them, and a slow upgrade is waited for. */
 @ExtendWith(VertxExtension.class)
 class WebSocketTimeoutsTest {
 
-    private final OpenSockets sockets = new OpenSockets();
-
-    @AfterEach
-    void closeSockets() throws IOException {
-        sockets.close();
-    }
+    @RegisterExtension
+    final OpenSockets sockets = new OpenSockets();
 
     /** A WebSocket idle for 1.2 s under 300 ms timeouts is not closed by them; frames still flow after. */
     @Test
@@ -61,15 +58,11 @@ class WebSocketTimeoutsTest {
     @Test
     void slowWebSocketHandshakeIsNotCutByClientIdleTimeout(Vertx vertx) throws IOException {
         HttpServer server = vertx.createHttpServer()
-                .requestHandler(req -> {
-                    if ("fulcrum-health-check".equals(req.getHeader("user-agent"))) {
-                        req.response().end();
-                        return;
-                    }
+                .requestHandler(HealthProbes.answered(req -> {
                     req.pause();
                     vertx.setTimer(700, id -> req.toWebSocket().onSuccess(ws ->
                             ws.handler(frame -> ws.writeTextMessage(frame.toString() + " (echo)"))));
-                });
+                }));
         server.listen(0, "127.0.0.1").await();
         Fulcrum fulcrum = Balancer.start(vertx, Balancer.config("http://127.0.0.1:" + server.actualPort())
                 .put("requestTimeout", "3s").put("clientIdleTimeout", "300ms"));

@@ -1,13 +1,19 @@
 package dev.fulcrum.support;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Raw client sockets a test opens, all closed when it ends ({@code @AfterEach}). */
-public final class OpenSockets implements AutoCloseable {
+/**
+ * Raw client sockets a test opens, all closed when it ends: by an {@code @AfterEach} that calls {@link #close},
+ * or by this itself as a {@code @RegisterExtension} field.
+ */
+public final class OpenSockets implements AutoCloseable, AfterEachCallback {
 
     private final List<Socket> sockets = new ArrayList<>();
 
@@ -38,5 +44,10 @@ public final class OpenSockets implements AutoCloseable {
             socket.close();
         }
         sockets.clear();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
     }
 }

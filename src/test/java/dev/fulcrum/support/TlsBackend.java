@@ -18,14 +18,7 @@ public final class TlsBackend {
     /** Starts it with {@code leaf}'s key and chain on {@code options} (SNI, client auth...) and returns its port. */
     public static int start(Vertx vertx, Path leaf, HttpServerOptions options, Handler<HttpServerRequest> handler) {
         HttpServer server = vertx.createHttpServer(options.setSsl(true).setKeyCertOptions(TestPki.keyCert(leaf)));
-        server.requestHandler(req -> {
-            if ("fulcrum-health-check".equals(req.getHeader("user-agent"))) {
-                req.response().end();
-            } else {
-                handler.handle(req);
-            }
-        });
-        return server.listen(0, "127.0.0.1").await().actualPort();
+        return server.requestHandler(HealthProbes.answered(handler)).listen(0, "127.0.0.1").await().actualPort();
     }
 
     /** {@code config} with {@code backendTls.caFile} set to {@code caFile}. */
