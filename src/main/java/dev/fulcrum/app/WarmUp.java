@@ -1,6 +1,7 @@
 package dev.fulcrum.app;
 
 import dev.fulcrum.config.ConfigParser;
+import dev.fulcrum.config.PoolSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -61,8 +62,10 @@ final class WarmUp {
     private static final int CLOSE_EVERY = 16;
     /**
      * The config fields that choose which code a request runs through. Limits and timeouts only change numbers
-     * on the same path, and a tight one could refuse the warm-up's own requests. Not covered: unequal weights,
-     * server URLs with a path, and https backends; their few extra methods compile under real traffic.
+     * on the same path, and a tight one could refuse the warm-up's own requests. A config with routes is warmed
+     * up through one catch-all route, so that the route step is compiled as taken, not as a branch never seen. Not
+     * covered: unequal weights, server URLs with a path, https backends, and the route conditions; their few
+     * extra methods compile under real traffic.
      */
     private static final List<String> MIRRORED = List.of("algorithm", "forwardedHeaders", "preserveHost");
     /** One request in this many carries a body, so that the path that streams one is compiled too. */
@@ -95,14 +98,7 @@ final class WarmUp {
         for (int i = 0; i < BACKENDS; i++) {
             servers.add("http://127.0.0.1:" + await(startBackend(vertx)).actualPort());
         }
-        JsonObject config = new JsonObject();
-        for (String field : MIRRORED) {
-            if (settings.containsKey(field)) {
-                config.put(field, settings.getValue(field));
-            }
-        }
-        config.put("listenPort", "127.0.0.1:0").put("adminPort", "127.0.0.1:0").put("servers", servers);
-        String text = config.encode();
+        String text = privateConfig(settings, servers).encode();
         int port = await(Fulcrum.startUnlogged(vertx, ConfigParser.parse(text), text)).port();
 
         // From the first request on: setting up takes a moment, and a short budget would otherwise send nothing.
@@ -129,6 +125,21 @@ final class WarmUp {
         vertx.cancelTimer(poll);
         End end = answered == requests ? End.COMPLETE : cutShort.get() != null ? cutShort.get() : End.OUT_OF_TIME;
         return new Result(answered, Duration.ofNanos(System.nanoTime() - started), end);
+    }
+
+    /** The private balancer's config: the {@link #MIRRORED} fields of {@code settings}, over {@code servers}. */
+    static JsonObject privateConfig(JsonObject settings, JsonArray servers) {
+        JsonObject config = new JsonObject();
+        for (String field : MIRRORED) {
+            if (settings.containsKey(field)) {
+                config.put(field, settings.getValue(field));
+            }
+        }
+        config.put("listenPort", "127.0.0.1:0").put("adminPort", "127.0.0.1:0").put("servers", servers);
+        if (settings.containsKey("routes")) {
+            config.put("routes", new JsonArray().add(new JsonObject().put("pool", PoolSettings.DEFAULT)));
+        }
+        return config;
     }
 
     /** Answers every request 200, and closes the connection after one response in {@value #CLOSE_EVERY}. */

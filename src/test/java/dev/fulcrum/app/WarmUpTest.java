@@ -67,6 +67,26 @@ class WarmUpTest {
         assertEquals(0, configured.probes());
     }
 
+    /** Routes that name pools of the real config: the warm-up's one catch-all route sends to its own backends. */
+    @Test
+    void aConfigWithRoutesIsWarmedUpThroughARouteToThePrivateBackends(Vertx vertx) throws Exception {
+        TestBackend configured = TestBackend.start(vertx, "configured");
+        JsonObject settings = new JsonObject()
+                .put("pools", new JsonObject().put("api", new JsonObject().put("servers", new JsonArray().add(configured.url()))))
+                .put("routes", new JsonArray().add(new JsonObject().put("match", new JsonObject().put("host", "api.test"))
+                        .put("pool", "api")));
+
+        WarmUp.Result result = WarmUp.run(own, settings, 300, Duration.ofSeconds(30), NO_REAL_TRAFFIC, NOT_STOPPING);
+
+        assertEquals(300, result.requests());
+        assertEquals(WarmUp.End.COMPLETE, result.end());
+        assertEquals(0, configured.requests());
+        JsonArray privateServers = new JsonArray().add("http://127.0.0.1:1");
+        assertEquals(new JsonArray().add(new JsonObject().put("pool", "default")),
+                WarmUp.privateConfig(settings, privateServers).getJsonArray("routes"), "the route step is compiled as taken");
+        assertEquals(null, WarmUp.privateConfig(new JsonObject(), privateServers).getValue("routes"));
+    }
+
     @Test
     void stopsAtItsTimeBudget() throws Exception {
         WarmUp.Result result = WarmUp.run(own, new JsonObject(), Integer.MAX_VALUE, Duration.ofMillis(300), NO_REAL_TRAFFIC, NOT_STOPPING);
