@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.State;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
@@ -65,8 +66,10 @@ public class MaglevBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             SplittableRandom random = new SplittableRandom(7);
+            AtomicInteger poolInFlight = new AtomicInteger();
             pool = IntStream.range(0, backends).mapToObj(i -> {
-                Backend backend = new Backend(new ServerSpec("http://b" + i, false, "b" + i, 80, "", 1), HealthState.HEALTHY);
+                Backend backend = new Backend(new ServerSpec("http://b" + i, false, "b" + i, 80, "", 1), HealthState.HEALTHY,
+                        poolInFlight);
                 for (int load = random.nextInt(8); load > 0; load--) {
                     backend.requestStarted();
                 }

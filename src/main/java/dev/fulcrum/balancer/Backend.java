@@ -30,6 +30,8 @@ public final class Backend {
     private final String pool;
     private final SocketAddress address;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Every event loop's requests in flight to the backends of this one's pool: the bounded-load policy reads it. */
+    private final AtomicInteger poolInFlight;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private volatile HealthState health;
     private volatile String lastFailure;
@@ -46,12 +48,19 @@ public final class Backend {
 
     /** A backend of the pool "default" whose traffic is counted nowhere: for selection tests and benchmarks. */
     public Backend(ServerSpec spec, HealthState initialHealth) {
-        this(spec, PoolSettings.DEFAULT, initialHealth, Metrics.nowhere());
+        this(spec, initialHealth, new AtomicInteger());
     }
 
-    public Backend(ServerSpec spec, String pool, HealthState initialHealth, Metrics metrics) {
+    /** As {@link #Backend(ServerSpec, HealthState)}, in a pool whose requests in flight are {@code poolInFlight}. */
+    public Backend(ServerSpec spec, HealthState initialHealth, AtomicInteger poolInFlight) {
+        this(spec, PoolSettings.DEFAULT, initialHealth, Metrics.nowhere(), poolInFlight);
+    }
+
+    /** {@code poolInFlight} is shared by every backend of {@code pool}. */
+    public Backend(ServerSpec spec, String pool, HealthState initialHealth, Metrics metrics, AtomicInteger poolInFlight) {
         this.spec = spec;
         this.pool = pool;
+        this.poolInFlight = poolInFlight;
         this.address = SocketAddress.inetSocketAddress(spec.port(), spec.host());
         this.health = initialHealth;
         this.weight = spec.weight();
@@ -98,12 +107,19 @@ public final class Backend {
         return inFlight.get();
     }
 
+    /** Requests in flight to every backend of its pool, healthy or draining, from every event loop. */
+    public int poolInFlight() {
+        return poolInFlight.get();
+    }
+
     public void requestStarted() {
         inFlight.incrementAndGet();
+        poolInFlight.incrementAndGet();
     }
 
     public void requestEnded() {
         inFlight.decrementAndGet();
+        poolInFlight.decrementAndGet();
     }
 
     /** Counts a failed exchange (seen by the proxy) and returns how many happened in a row. */

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,13 +26,15 @@ public final class BackendRegistry {
     private final Metrics metrics;
     /** Shared by every event loop's hashing policy, so that each healthy set's table is filled once. */
     private final MaglevTables maglevTables = new MaglevTables();
+    /** Each pool's requests in flight, by name; a pool removed and named again counts on. Written by one thread. */
+    private final Map<String, AtomicInteger> poolInFlight = new ConcurrentHashMap<>();
 
     public BackendRegistry(Collection<PoolSettings> pools, HealthState initialHealth, Metrics metrics) {
         this.metrics = metrics;
         List<Backend> all = new ArrayList<>();
         for (PoolSettings pool : pools) {
             for (ServerSpec spec : pool.servers()) {
-                all.add(new Backend(spec, pool.name(), initialHealth, metrics));
+                all.add(new Backend(spec, pool.name(), initialHealth, metrics, inFlightOf(pool.name())));
             }
         }
         backends.set(List.copyOf(all));
@@ -50,7 +54,7 @@ public final class BackendRegistry {
             for (ServerSpec spec : pool.servers()) {
                 Backend backend = known.remove(key(pool.name(), spec.url()));
                 if (backend == null) {
-                    backend = new Backend(spec, pool.name(), HealthState.UNKNOWN, metrics);
+                    backend = new Backend(spec, pool.name(), HealthState.UNKNOWN, metrics, inFlightOf(pool.name()));
                     backend.addedByReload();
                 } else {
                     backend.weight(spec.weight());
@@ -60,6 +64,10 @@ public final class BackendRegistry {
         }
         backends.set(List.copyOf(next));
         known.values().forEach(removed -> metrics.retire(removed.pool(), removed.url()));
+    }
+
+    private AtomicInteger inFlightOf(String pool) {
+        return poolInFlight.computeIfAbsent(pool, name -> new AtomicInteger());
     }
 
     private static String key(String pool, String url) {

@@ -82,18 +82,17 @@ public final class Maglev implements LoadBalancer {
         boolean everyHealthy = candidates == healthy;
         int home = table.slotOf(hash);
         Backend owner = usableAt(home, candidates, everyHealthy);
-        // An idle backend is within any bound (every capacity is at least 1): no need to add up the pool.
+        // An idle backend is within any bound (every capacity is at least 1).
         if (owner != null && (bound == null || owner.inFlight() == 0)) {
             return owner;
         }
-        // The bound needs the pool's load: a pass over the pool, paid only when the key's backend is busy.
+        // O(1) whatever the pool's size: its load is one count shared by its backends (its draining ones' requests
+        // included, which loosens the bound a little), and its weight the healthy set's, also for a retry whose
+        // candidates lack one backend (which tightens it a little; the walk below still finds the least loaded).
         long poolInFlight = 0;
-        long poolWeight = everyHealthy ? healthyWeight : 0;
+        long poolWeight = healthyWeight;
         if (bound != null) {
-            for (int i = 0; i < candidates.size(); i++) {
-                poolInFlight += candidates.get(i).inFlight();
-                poolWeight += everyHealthy ? 0 : candidates.get(i).weight();
-            }
+            poolInFlight = candidates.get(0).poolInFlight();
             if (owner != null && bound.admits(owner, poolInFlight, poolWeight)) {
                 return owner;
             }

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -100,8 +101,10 @@ class BoundedLoadTest {
 
     @Test
     void noBackendEverCarriesMoreThanItsCapacity() {
-        List<Backend> pool = List.of(MaglevTest.backend("http://a", 1), MaglevTest.backend("http://b", 1),
-                MaglevTest.backend("http://c", 2), MaglevTest.backend("http://d", 1), MaglevTest.backend("http://e", 3));
+        AtomicInteger poolInFlight = new AtomicInteger();
+        List<Backend> pool = List.of(MaglevTest.backend("http://a", 1, poolInFlight),
+                MaglevTest.backend("http://b", 1, poolInFlight), MaglevTest.backend("http://c", 2, poolInFlight),
+                MaglevTest.backend("http://d", 1, poolInFlight), MaglevTest.backend("http://e", 3, poolInFlight));
         BoundedLoad bound = new BoundedLoad(125);
         Maglev maglev = MaglevTest.maglev(bounded(125), inPlace, pool);
         SplittableRandom random = new SplittableRandom(11);

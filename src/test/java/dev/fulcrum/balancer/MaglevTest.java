@@ -32,11 +32,17 @@ class MaglevTest {
     private final MaglevTables inPlace = new MaglevTables(Runnable::run);
 
     static Backend backend(String url, int weight) {
-        return new Backend(new ServerSpec(url, false, "h", 80, "", weight), HealthState.HEALTHY);
+        return backend(url, weight, new AtomicInteger());
+    }
+
+    /** A backend of the pool whose requests in flight are {@code poolInFlight}. */
+    static Backend backend(String url, int weight, AtomicInteger poolInFlight) {
+        return new Backend(new ServerSpec(url, false, "h", 80, "", weight), HealthState.HEALTHY, poolInFlight);
     }
 
     static List<Backend> pool(int count) {
-        return MaglevTableTest.members(count).stream().map(member -> backend(member.name(), 1)).toList();
+        AtomicInteger poolInFlight = new AtomicInteger();
+        return MaglevTableTest.members(count).stream().map(member -> backend(member.name(), 1, poolInFlight)).toList();
     }
 
     static void load(Backend backend, int inFlight) {
