@@ -18,7 +18,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -227,12 +226,7 @@ public final class ConfigParser {
     }
 
     private static void writableFile(String field, String file) {
-        Path path;
-        try {
-            path = Path.of(file);
-        } catch (InvalidPathException e) {
-            throw new ConfigException(field + ": " + Values.quote(file) + " is not a valid path: " + e.getReason());
-        }
+        Path path = Values.path(field, file);
         if (!path.isAbsolute()) {
             throw new ConfigException(field + ": " + Values.quote(file) + " must be \"stdout\" or an absolute path");
         }

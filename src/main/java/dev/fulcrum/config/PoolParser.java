@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -166,12 +165,7 @@ final class PoolParser {
     }
 
     private static CaCertificates certificates(String field, String file) {
-        Path path;
-        try {
-            path = Path.of(file);
-        } catch (InvalidPathException e) {
-            throw new ConfigException(field + ": " + Values.quote(file) + " is not a valid path: " + e.getReason());
-        }
+        Path path = Values.path(field, file);
         if (!path.isAbsolute()) {
             // Relative to what? The scripts and the jar run from different directories: no guessing.
             throw new ConfigException(field + ": " + Values.quote(file) + " must be an absolute path");
