@@ -11,7 +11,6 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyContext;
-import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyResponse;
 
 /**
@@ -19,10 +18,11 @@ import io.vertx.httpproxy.ProxyResponse;
  * connection (RFC 9112 §6.3). vertx-http-proxy buffers the whole body to count it: a long stream (server-sent
  * events, a large export) would grow in memory for as long as it runs. Here a body that ends within
  * {@value #COUNTED_BYTES} bytes is still sent with its length (the connection may stay open); a longer one is
- * passed on as it arrives and the connection closes after it, as NGINX does. Seen after the other
- * interceptors have shaped the headers; a response it writes itself does not reach {@link ResponseWriter}.
+ * passed on as it arrives and the connection closes after it, as NGINX does. A step of {@link ResponseWriter}, the
+ * last to see a response, so the other interceptors have shaped its headers; not an interceptor of its own, as each
+ * layer of vertx-http-proxy's chain costs every request its futures.
  */
-final class Http10Streaming implements ProxyInterceptor {
+final class Http10Streaming {
 
     private static final int COUNTED_BYTES = 64 * 1024;
 
@@ -32,14 +32,14 @@ final class Http10Streaming implements ProxyInterceptor {
         this.date = date;
     }
 
-    @Override
-    public Future<Void> handleProxyResponse(ProxyContext ctx) {
+    /** Sends the response of an HTTP/1.0 client whose body has no known length; null for any other response. */
+    Future<Void> respond(ProxyContext ctx) {
         HttpServerRequest client = ctx.request().proxiedRequest();
         ProxyResponse response = ctx.response();
         Body body = response.getBody();
         if (client.version() != HttpVersion.HTTP_1_0 || body == null || body.length() >= 0
                 || !mayHaveBody(client.method(), response.getStatusCode())) {
-            return ctx.sendResponse();
+            return null;
         }
         return countOrStream(body.stream(), response, client);
     }

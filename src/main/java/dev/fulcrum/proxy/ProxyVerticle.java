@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  * One HTTP listener and proxy per event loop. Its {@link Routing} is replaced on this event loop when a
  * health or config event arrives, so a selection never sees a half-updated view. Requests pass the framing
  * checks before the proxy sees them; the interceptors then run in this order on the way in (and the reverse
- * on the way out): response writer, WebSocket handshakes, HTTP/1.0 streaming, body limit, forwarding headers,
+ * on the way out): response writer (HTTP/1.0 streaming too), WebSocket handshakes, body limit, forwarding headers,
  * outcome (route and its header edits, sticky sessions, selection, retry, accounting).
  */
 public final class ProxyVerticle extends VerticleBase {
@@ -96,7 +96,6 @@ public final class ProxyVerticle extends VerticleBase {
                 .origin(origin)
                 .addInterceptor(new ResponseWriter(date, records), false)
                 .addInterceptor(new WebSocketHandshakes(timeouts), true)
-                .addInterceptor(new Http10Streaming(date), false)
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
                 .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records, sticky), true);

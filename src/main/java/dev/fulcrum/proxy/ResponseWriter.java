@@ -27,10 +27,12 @@ final class ResponseWriter implements ProxyInterceptor {
 
     private final HttpDate date;
     private final ResponseRecords records;
+    private final Http10Streaming http10;
 
     ResponseWriter(HttpDate date, ResponseRecords records) {
         this.date = date;
         this.records = records;
+        this.http10 = new Http10Streaming(date);
     }
 
     @Override
@@ -40,6 +42,10 @@ final class ResponseWriter implements ProxyInterceptor {
         if (idHeader != null) {
             // The client's response carries the request's ID already (RequestIds); a backend echoing it would double it.
             response.headers().remove(idHeader);
+        }
+        Future<Void> streamed = http10.respond(ctx);
+        if (streamed != null) {
+            return streamed;
         }
         Body body = response.getBody();
         HttpServerRequest client = ctx.request().proxiedRequest();
