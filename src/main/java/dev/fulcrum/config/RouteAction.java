@@ -1,5 +1,6 @@
 package dev.fulcrum.config;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -13,8 +14,9 @@ import java.util.stream.Collectors;
 public record RouteAction(Map<String, Integer> pools, boolean stripPrefix, String rewritePrefix,
                           HeaderEdits requestHeaders, HeaderEdits responseHeaders, Redirect redirect) {
 
+    /** {@code pools} is kept in name order, the order a split takes them in on every replica. */
     public RouteAction {
-        pools = Map.copyOf(pools);
+        pools = Collections.unmodifiableMap(new TreeMap<>(pools));
     }
 
     /** Its fields as the config spells them ({@code "pool": "api", "stripPrefix": true}): reload lines, the status page. */
@@ -27,7 +29,7 @@ public record RouteAction(Map<String, Integer> pools, boolean stripPrefix, Strin
         } else if (pools.size() == 1) {
             fields.add("\"pool\": \"" + pools.keySet().iterator().next() + "\"");
         } else {
-            fields.add("\"pools\": " + new TreeMap<>(pools).entrySet().stream()
+            fields.add("\"pools\": " + pools.entrySet().stream()
                     .map(entry -> "\"" + entry.getKey() + "\": " + entry.getValue()).collect(Collectors.joining(", ", "{", "}")));
         }
         if (stripPrefix) {

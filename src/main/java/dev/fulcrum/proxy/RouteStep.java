@@ -15,7 +15,6 @@ import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyResponse;
 
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -73,18 +72,18 @@ final class RouteStep {
     /**
      * The pool of a weighted split: the one whose sticky cookie the client carries and names one of its healthy
      * backends; else by the hash of the first hashing pool's key, if the request has it; else at random. Pools are
-     * taken in name order, so every replica with the same config makes the same choice.
+     * taken in name order ({@link RouteAction#pools}), so every replica with the same config makes the same choice.
      */
-    private String split(ProxyContext ctx, HttpServerRequest client, Routing now, Map<String, Integer> weights) {
-        TreeMap<String, Integer> ordered = new TreeMap<>(weights);
-        for (String name : ordered.keySet()) {
-            PoolRouting pool = now.pool(name);
+    private String split(ProxyContext ctx, HttpServerRequest client, Routing now, Map<String, Integer> ordered) {
+        long total = 0;
+        for (Map.Entry<String, Integer> entry : ordered.entrySet()) {
+            total += entry.getValue();
+            PoolRouting pool = now.pool(entry.getKey());
             StickyCookie cookie = pool.settings().stickyCookie();
-            if (ordered.get(name) > 0 && cookie != null && sticky.namesHealthyBackend(client, cookie, pool)) {
-                return name;
+            if (entry.getValue() > 0 && cookie != null && sticky.namesHealthyBackend(client, cookie, pool)) {
+                return entry.getKey();
             }
         }
-        long total = ordered.values().stream().mapToLong(Integer::longValue).sum();
         long point = -1;
         for (String name : ordered.keySet()) {
             PoolSettings settings = now.pool(name).settings();
