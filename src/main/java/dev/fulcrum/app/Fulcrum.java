@@ -10,6 +10,7 @@ import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.GoDuration;
 import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.config.ReloadStatus;
+import dev.fulcrum.config.ServerCertificate;
 import dev.fulcrum.health.HealthCheckVerticle;
 import dev.fulcrum.metrics.Metrics;
 import dev.fulcrum.proxy.ConnectionLimit;
@@ -70,6 +71,11 @@ public final class Fulcrum implements ConfigWatcher.Target {
         this.backends = new BackendRegistry(config.pools().values(), HealthState.UNKNOWN, metrics);
         this.accessLogs = new AccessLogs(config.accessLog(), metrics::accessLogLineDropped);
         this.responseBudget = new ResponseBudget(() -> this.config.limits().maxBufferedBytes());
+        metrics.certificates(certificatesOf(config));
+    }
+
+    private static List<ServerCertificate> certificatesOf(FulcrumConfig config) {
+        return config.tls() == null ? List.of() : config.tls().certificates();
     }
 
     /**
@@ -170,7 +176,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
             metrics.reloadApplied();
             return Future.succeededFuture();
         }
-        return moveListeners(previous, next).compose(v -> {
+        return moveListeners(previous, next).compose(v -> useCertificates(next)).compose(v -> {
             accessLogs.use(next.accessLog());
             backends.update(next.pools().values());
             return ConfigEvents.probeNewServers(vertx.eventBus(), next);
@@ -184,6 +190,10 @@ public final class Fulcrum implements ConfigWatcher.Target {
             metrics.reloadApplied();
             ReloadStatus applied = status.updateAndGet(current -> current.applied(text));
             config = next;
+            if (!certificatesOf(previous).equals(certificatesOf(next))) {
+                metrics.certificates(certificatesOf(next));
+                metrics.certificateReload(true);
+            }
             String changes = ConfigChanges.describe(previous, next);
             RELOAD_LOG.info(() -> "config reloaded (generation " + applied.generation() + "): " + changes);
             next.warnings().forEach(warning -> RELOAD_LOG.warning("config: " + warning));
@@ -199,6 +209,15 @@ public final class Fulcrum implements ConfigWatcher.Target {
             // The HTTP decoder of every open connection was sized when the listener opened.
             return Optional.of("maxHeaderSize and maxUriLength cannot change while Fulcrum runs: restart it to apply them");
         }
+        if ((previous.tls() == null) != (next.tls() == null)
+                || (next.tls() != null && !next.tls().listen().equals(previous.tls().listen()))) {
+            return Optional.of("the HTTPS listener (tls, tls.listenPort) cannot be added, removed or moved while Fulcrum runs:"
+                    + " restart it to apply that; certificates, minVersion and httpsRedirect apply at once");
+        }
+        if (next.h2c() != previous.h2c()) {
+            // The plain listener's protocol detection is set up when it opens.
+            return Optional.of("h2c cannot change while Fulcrum runs: restart it to apply it");
+        }
         if (next.transport() != previous.transport()) {
             // The event loops were built on it when the process started.
             return Optional.of("transport cannot change while Fulcrum runs: restart it to apply it");
@@ -206,11 +225,32 @@ public final class Fulcrum implements ConfigWatcher.Target {
         return Optional.empty();
     }
 
+    /**
+     * New handshakes get {@code next}'s certificates on every listener; if one cannot take them, the reload is refused
+     * (the pair was checked when parsed, so that is a surprise) and the listeners that did keep serving the new pair.
+     */
+    private Future<Void> useCertificates(FulcrumConfig next) {
+        if (next.tls() == null) {
+            return Future.succeededFuture();
+        }
+        return Future.all(proxies.stream().map(proxy -> proxy.useCertificates(next.tls())).toList())
+                .transform(updated -> updated.succeeded() ? Future.succeededFuture()
+                        : Future.failedFuture("tls.certificates: the HTTPS listener refused them: " + updated.cause().getMessage()));
+    }
+
     @Override
     public void refused(String reason) {
         status.updateAndGet(current -> current.refused(reason));
         metrics.reloadRefused();
+        if (reason.contains("tls.certificates")) {
+            metrics.certificateReload(false);
+        }
         admin.timeline().reloadRefused(reason);
+    }
+
+    @Override
+    public List<String> filesRead() {
+        return config.filesRead();
     }
 
     /** The jar's version (its manifest's), or "dev" when run from classes. */
@@ -297,6 +337,11 @@ public final class Fulcrum implements ConfigWatcher.Target {
     /** The port the proxy listens on (the configured one, or the one chosen for port 0). */
     public int port() {
         return proxies.get(0).actualPort();
+    }
+
+    /** The port the HTTPS listener is bound to, or -1 when there is none. */
+    public int tlsPort() {
+        return proxies.get(0).actualTlsPort();
     }
 
     public int adminPort() {

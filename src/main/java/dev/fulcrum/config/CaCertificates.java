@@ -51,7 +51,7 @@ public final class CaCertificates {
         return new CaCertificates(pem, count, digest(pem));
     }
 
-    private static String digest(String pem) {
+    static String digest(String pem) {
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(pem.getBytes(StandardCharsets.ISO_8859_1));
             return HexFormat.of().formatHex(hash, 0, 6);

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -91,6 +92,8 @@ public final class ConfigParser {
         PoolSettings top = PoolParser.parse(root, PoolSettings.DEFAULT, PoolParser.BUILT_IN, !pooled);
         Map<String, PoolSettings> pools = pools(root, top);
         List<Route<RouteAction>> routes = RoutesParser.parse(root, pools);
+        List<String> warnings = new ArrayList<>(RoutesParser.unreachablePools(routes, pools));
+        TlsSettings tls = TlsParser.parse(root, Instant.now(), warnings);
         FulcrumConfig config = new FulcrumConfig(
                 listen,
                 admin,
@@ -118,11 +121,20 @@ public final class ConfigParser {
                 top.servers(),
                 pools,
                 routes,
-                RoutesParser.unreachablePools(routes, pools));
+                tls,
+                root.bool("h2c", false),
+                warnings);
         root.rejectUnknown();
         if (config.admin().port() != 0 && config.admin().port() == config.listen().port()) {
             throw new ConfigException("adminPort: " + config.admin() + " must differ from listenPort " + config.listen()
                     + " (the admin endpoints never share the proxy's port, so backend paths are never shadowed)");
+        }
+        if (tls != null) {
+            int tlsPort = tls.listen().port();
+            if (tlsPort != 0 && (tlsPort == config.listen().port() || tlsPort == config.admin().port())) {
+                throw new ConfigException("tls.listenPort: " + tls.listen() + " must differ from listenPort " + config.listen()
+                        + " and adminPort " + config.admin());
+            }
         }
         return config;
     }

@@ -8,9 +8,16 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,7 +27,8 @@ import java.util.logging.Logger;
  * The file is re-read by path on every scan (no inotify), so an in-place rewrite, an editor's
  * rename-over and a Kubernetes ConfigMap's {@code ..data} symlink swap are all seen. The store reads the
  * raw text, and {@link ConfigParser} judges it, so a reload is validated exactly as the startup file was.
- * Edits are applied one at a time, in order; while one is being applied only the latest text waits.
+ * Edits are applied one at a time, in order; while one is being applied only the latest text waits. The files the
+ * config names (certificates, CA bundles) are read on every scan too, and a change to one is offered as an edit.
  */
 public final class ConfigWatcher extends VerticleBase {
 
@@ -31,6 +39,9 @@ public final class ConfigWatcher extends VerticleBase {
         Future<Void> apply(FulcrumConfig next, String text);
 
         void refused(String reason);
+
+        /** The files the running config read besides itself (certificates, CA bundles): a change to one is an edit. */
+        List<String> filesRead();
     }
 
     private static final Logger LOG = Logger.getLogger("fulcrum.config");
@@ -46,6 +57,9 @@ public final class ConfigWatcher extends VerticleBase {
     private String pendingText;
     private boolean applying;
     private String lastReadError;
+    /** The fingerprint of {@link Target#filesRead()} at the last scan, and whether a check of it is under way. */
+    private String filesSeen;
+    private boolean checkingFiles;
 
     /** {@code loadedText} is the text the running config was parsed from: reading it again changes nothing. */
     public ConfigWatcher(Path file, String loadedText, Duration scanPeriod, Target target) {
@@ -58,8 +72,11 @@ public final class ConfigWatcher extends VerticleBase {
     @Override
     public Future<?> start() {
         RETRIEVER_LOG.setLevel(Level.OFF);
-        watch();
-        return Future.succeededFuture();
+        List<String> files = target.filesRead();
+        return vertx.executeBlocking(() -> fingerprint(files), false).onSuccess(seen -> {
+            filesSeen = seen;
+            watch();
+        });
     }
 
     @Override
@@ -99,11 +116,54 @@ public final class ConfigWatcher extends VerticleBase {
         retriever.setBeforeScanHandler(scan -> {
             if (lastReadError != null) {
                 retriever.getConfig();
+            } else {
+                checkFilesRead();
             }
         });
         // The first read is normally the text already loaded, which is skipped; if the file changed since, this
         // is where the change lands.
         retriever.getConfig();
+    }
+
+    /**
+     * Reads the files the running config read (off the event loop: a few small PEM files) and, if any changed since
+     * the last scan, offers the config again, which reads and checks them anew. A Secret's symlink swap is a change
+     * of content at the same path, and is seen as such.
+     */
+    private void checkFilesRead() {
+        List<String> files = target.filesRead();
+        if (files.isEmpty() || checkingFiles) {
+            return;
+        }
+        checkingFiles = true;
+        vertx.executeBlocking(() -> fingerprint(files), false).onComplete(read -> {
+            checkingFiles = false;
+            String seen = read.succeeded() ? read.result() : null;
+            if (!Objects.equals(seen, filesSeen)) {
+                filesSeen = seen;
+                lastText = null;
+                retriever.getConfig();
+            }
+        });
+    }
+
+    /** A digest of the files' paths and contents; a file that cannot be read counts as its own distinct content. */
+    private static String fingerprint(List<String> files) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+        for (String file : files) {
+            digest.update(file.getBytes(StandardCharsets.UTF_8));
+            try {
+                digest.update(Files.readAllBytes(Path.of(file)));
+            } catch (IOException | RuntimeException e) {
+                digest.update(("unreadable: " + e).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     private void cannotRead(Throwable error) {

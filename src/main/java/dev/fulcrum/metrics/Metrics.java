@@ -3,6 +3,7 @@ package dev.fulcrum.metrics;
 import dev.fulcrum.config.ReloadStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import dev.fulcrum.config.ServerCertificate;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -18,7 +19,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +55,9 @@ public final class Metrics implements AutoCloseable {
     private final Counter accessLogDropped;
     private final JvmGcMetrics gc;
     private volatile boolean lastReloadSucceeded = true;
+    /** The HTTPS listener's certificates by name, and the gauge of each one's end of validity. */
+    private final Map<String, Instant> certificateExpiries = new ConcurrentHashMap<>();
+    private final Map<String, Gauge> certificateGauges = new ConcurrentHashMap<>();
 
     private Metrics(MeterRegistry registry, PrometheusMeterRegistry prometheus) {
         this.registry = registry;
@@ -141,6 +147,34 @@ public final class Metrics implements AutoCloseable {
     /** The meters of the responses no backend answered, to requests routed to {@code pool}. */
     public BackendMeters none(String pool) {
         return none.computeIfAbsent(pool, name -> new BackendMeters(registry, name, NO_BACKEND, null, null));
+    }
+
+    /** The HTTPS listener serves {@code certificates} now (none without one): each one's expiry is a gauge. */
+    public synchronized void certificates(List<ServerCertificate> certificates) {
+        Map<String, Instant> serving = new HashMap<>();
+        certificates.forEach(certificate -> serving.putIfAbsent(certificate.name(), certificate.notAfter()));
+        certificateExpiries.putAll(serving);
+        certificateGauges.keySet().removeIf(name -> {
+            if (serving.containsKey(name)) {
+                return false;
+            }
+            registry.remove(certificateGauges.get(name));
+            certificateExpiries.remove(name);
+            return true;
+        });
+        serving.keySet().forEach(name -> certificateGauges.computeIfAbsent(name, named ->
+                Gauge.builder("fulcrum.tls.certificate.expiry.timestamp", certificateExpiries,
+                                expiries -> expiries.getOrDefault(named, Instant.EPOCH).getEpochSecond())
+                        .baseUnit("seconds").tag("name", named)
+                        .description("When the certificate the HTTPS listener serves for this name expires (Unix time)")
+                        .register(registry)));
+    }
+
+    /** A certificate change was applied to the HTTPS listener, or refused (the old pair keeps serving). */
+    public void certificateReload(boolean applied) {
+        Counter.builder("fulcrum.tls.certificate.reloads").tag("result", applied ? "applied" : "refused")
+                .description("Changes of the HTTPS listener's certificate or key files, by outcome").register(registry)
+                .increment();
     }
 
     public void accessLogLineDropped() {

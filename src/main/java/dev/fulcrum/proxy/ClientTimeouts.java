@@ -96,9 +96,15 @@ final class ClientTimeouts {
     /** Call when the response to {@code request} is over: a connection with none open is idle from now on. */
     void requestEnded(HttpServerRequest request) {
         Client client = clients.get(request.connection());
-        if (client != null && --client.activeRequests == 0) {
+        if (client == null) {
+            return;
+        }
+        if (--client.activeRequests == 0) {
             client.current = null;
             client.deadlineNanos = System.nanoTime() + config.get().limits().clientIdleTimeout().toNanos();
+        } else if (client.current == request) {
+            // HTTP/2 serves several at once: an ended stream, whose bytes no longer move, must not look stalled.
+            client.current = null;
         }
     }
 

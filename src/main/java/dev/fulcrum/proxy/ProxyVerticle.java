@@ -4,12 +4,12 @@ import dev.fulcrum.accesslog.AccessLogs;
 import dev.fulcrum.balancer.Algorithms;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.LoadBalancer;
-import dev.fulcrum.config.ClientLimits;
 import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.ListenAddress;
 import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.RouteAction;
+import dev.fulcrum.config.TlsSettings;
 import dev.fulcrum.health.HealthEvent;
 import dev.fulcrum.metrics.Metrics;
 import dev.fulcrum.routing.RouteTable;
@@ -43,6 +43,8 @@ import java.util.function.Supplier;
 public final class ProxyVerticle extends VerticleBase {
 
     private static final int SETTLE_POLLS = 100;
+    private static final int RANDOM_PLAIN_PORT = -1;
+    private static final int RANDOM_TLS_PORT = -2;
     private static final long SETTLE_POLL_MILLIS = 10;
 
     private final BackendRegistry registry;
@@ -60,6 +62,9 @@ public final class ProxyVerticle extends VerticleBase {
     private final Map<Duration, ResponseDeadlines> deadlines = new HashMap<>();
     private HttpProxy proxy;
     private HttpServer server;
+    /** The HTTPS listener, or null when the config has no {@code tls}. */
+    private HttpServer tlsServer;
+    private TlsSettings tlsServing;
     /** Connections accepted beyond {@code maxConnections}, unread until a slot frees; on this event loop only. */
     private final ArrayDeque<HttpConnection> waiting = new ArrayDeque<>();
     /** The shutdowns of listeners replaced by a listenPort edit, until each completes. */
@@ -99,18 +104,45 @@ public final class ProxyVerticle extends VerticleBase {
                 .addInterceptor(new RequestBodyLimit(current), false)
                 .addInterceptor(new Forwarding(current, exchanges), true)
                 .addInterceptor(new OutcomeInterceptor(origin, vertx.eventBus(), current, exchanges, records, sticky), true);
-        return listen(routing.config().listen()).onSuccess(bound -> server = bound);
+        FulcrumConfig config = routing.config();
+        Future<HttpServer> plain = listen(config.listen()).onSuccess(bound -> server = bound);
+        if (config.tls() == null) {
+            return plain;
+        }
+        return plain.compose(bound -> listenTls(config.tls())).onSuccess(bound -> {
+            tlsServer = bound;
+            tlsServing = config.tls();
+        });
     }
 
     @Override
     public Future<?> stop() {
         timeouts.stop();
         deadlines.values().forEach(ResponseDeadlines::stop);
-        return server.close().eventually(clients::closeAll);
+        Future<Void> tlsClosed = tlsServer == null ? Future.succeededFuture() : tlsServer.close();
+        return Future.join(server == null ? Future.succeededFuture() : server.close(), tlsClosed).eventually(clients::closeAll);
     }
 
     public int actualPort() {
         return server.actualPort();
+    }
+
+    /** The port the HTTPS listener is bound to, or -1 when there is none. */
+    public int actualTlsPort() {
+        return tlsServer == null ? -1 : tlsServer.actualPort();
+    }
+
+    /**
+     * New handshakes get {@code tls}'s certificates from now on; connections open now keep theirs. The PEM texts
+     * go in as values, not paths: Vert.x would take a renewed file at the same path for no change.
+     */
+    public Future<Boolean> useCertificates(TlsSettings tls) {
+        return onContext(() -> {
+            if (tlsServer == null || tls == null || tls.equals(tlsServing)) {
+                return Future.succeededFuture(false);
+            }
+            return tlsServer.updateSSLOptions(EdgeOptions.ssl(tls)).onSuccess(updated -> tlsServing = tls);
+        });
     }
 
     /**
@@ -158,6 +190,9 @@ public final class ProxyVerticle extends VerticleBase {
             // Listeners left by a listenPort edit may still be finishing requests of their own.
             List<Future<Void>> closing = new ArrayList<>(retiring);
             closing.add(server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
+                if (tlsServer != null) {
+                closing.add(tlsServer.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            }
             return Future.join(closing).transform(closed -> exchangesEnded(SETTLE_POLLS));
         });
     }
@@ -179,14 +214,14 @@ public final class ProxyVerticle extends VerticleBase {
     }
 
     private Future<HttpServer> listen(ListenAddress address) {
-        ClientLimits limits = routing.config().limits();
-        // With h2c upgrades off, the connection handler runs when a connection is accepted, before its first
-        // byte is decoded: the framing decoder and the header timeout need that.
-        HttpServerOptions options = new HttpServerOptions()
-                .setTcpNoDelay(true)
-                .setHttp2ClearTextEnabled(false)
-                .setMaxHeaderSize(limits.maxHeaderSize())
-                .setMaxInitialLineLength(limits.maxUriLength());
+        return listen(address, EdgeOptions.plain(routing.config()));
+    }
+
+    private Future<HttpServer> listenTls(TlsSettings tls) {
+        return listen(tls.listen(), EdgeOptions.tls(routing.config(), tls));
+    }
+
+    private Future<HttpServer> listen(ListenAddress address, HttpServerOptions options) {
         HttpServer created = vertx.createHttpServer(options)
                 .connectionHandler(connection -> {
                     // A client that resets its connection or goes away mid-response is no news: its exchange ends on
@@ -216,6 +251,11 @@ public final class ProxyVerticle extends VerticleBase {
                     }
                     records.arrived(request);
                     timeouts.requestArrived(request);
+                    TlsSettings tls = routing.config().tls();
+                    if (tls != null && tls.httpsRedirect() && tlsServer != null && !request.isSSL()) {
+                        HttpsRedirect.answer(request, tlsServer.actualPort());
+                        return;
+                    }
                     if (RequestFraming.admit(request)) {
                         proxy.handle(request);
                     }
@@ -226,7 +266,9 @@ public final class ProxyVerticle extends VerticleBase {
                     HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(request);
                 });
         int port = address.port();
-        return created.listen(port == 0 ? -1 : port, address.host());
+        // Port 0 (tests): every verticle shares one random port, chosen by the first; Vert.x shares a negative port
+        // among the servers that name the same one, so the two listeners pick two.
+        return created.listen(port == 0 ? (options.isSsl() ? RANDOM_TLS_PORT : RANDOM_PLAIN_PORT) : port, address.host());
     }
 
     /** A connection within {@code maxConnections}: served from now on, and counted out when it closes. */

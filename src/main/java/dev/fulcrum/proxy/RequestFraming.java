@@ -2,10 +2,13 @@ package dev.fulcrum.proxy;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.HostAndPort;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  * 400 and its connection is closed: whatever follows on it can no longer be trusted.
  */
 final class RequestFraming {
+
+    private static final Set<HttpMethod> BODILESS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.TRACE);
 
     /** How long a refused client may take to finish sending what it had started before it is cut off. */
     private static final long CLOSE_GRACE_SECONDS = 5;
@@ -47,6 +52,31 @@ final class RequestFraming {
                 : hosts.size() == 1 && ClientAuthority.validHost(request, hosts.get(0));
         if (!hostAdmitted || (http11 && ClientAuthority.of(request) == null)) {
             return reject(request);
+        }
+        if (request.version() == HttpVersion.HTTP_2) {
+            return admitHttp2(request, headers, hosts);
+        }
+        return true;
+    }
+
+    /**
+     * RFC 9113 §8.3.1: a Host that names another authority than {@code :authority} makes the request malformed
+     * (the backend would read the Host, the routes the authority). An HTTP/2 body needs no Content-Length, which an
+     * HTTP/1.1 backend does: one of unknown length is sent chunked (vertx-http-proxy 5.0 would send none of it and
+     * answer 200, upstream #147). Vert.x calls the handler before it knows whether the body is empty, so methods
+     * that never carry one are left as they are.
+     */
+    private static boolean admitHttp2(HttpServerRequest request, MultiMap headers, List<String> hosts) {
+        if (hosts.size() == 1) {
+            HostAndPort host = HostAndPort.parseAuthority(hosts.get(0), -1);
+            HostAndPort authority = request.authority();
+            if (host == null || authority == null || !host.host().equalsIgnoreCase(authority.host())
+                    || host.port() != authority.port()) {
+                return reject(request);
+            }
+        }
+        if (!headers.contains(HttpHeaders.CONTENT_LENGTH) && !BODILESS.contains(request.method())) {
+            headers.set(HttpHeaders.TRANSFER_ENCODING, HttpHeaders.CHUNKED);
         }
         return true;
     }

@@ -76,9 +76,9 @@ final class ResponseWriter implements ProxyInterceptor {
             });
         }
         Pipe<Buffer> pipe = body.stream().pipe();
-        pipe.endOnSuccess(true);
+        pipe.endOnSuccess(false);
         pipe.endOnFailure(false);
-        return pipe.to(out).andThen(sent -> {
+        return pipe.to(out).compose(piped -> end(out, fromBackend, client.version())).andThen(sent -> {
             if (throttle != null) {
                 throttle.release();
             }
@@ -90,6 +90,17 @@ final class ResponseWriter implements ProxyInterceptor {
                 out.reset();
             }
         });
+    }
+
+    /**
+     * Ends {@code out} with the backend's trailers (gRPC's status is one), where the client's framing can carry them:
+     * chunked HTTP/1.1, or HTTP/2. vertx-http-proxy 5.0 drops them (upstream #145).
+     */
+    private static Future<Void> end(HttpServerResponse out, HttpClientResponse fromBackend, HttpVersion version) {
+        if (fromBackend != null && !fromBackend.trailers().isEmpty() && (out.isChunked() || version == HttpVersion.HTTP_2)) {
+            out.trailers().addAll(fromBackend.trailers());
+        }
+        return out.end();
     }
 
     /**
