@@ -7,6 +7,8 @@ import dev.fulcrum.config.FulcrumConfig;
 import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.ReloadStatus;
 import dev.fulcrum.config.RouteAction;
+import dev.fulcrum.config.ServerCertificate;
+import dev.fulcrum.config.TlsSettings;
 import dev.fulcrum.health.HealthEvent;
 import dev.fulcrum.routing.Route;
 import io.vertx.core.json.JsonArray;
@@ -100,6 +102,7 @@ final class StatusReport {
                         .put("healthy", backends.stream().filter(b -> b.health() == HealthState.HEALTHY).count()))
                 .put("pools", pools(config, backends))
                 .put("routes", routes(config))
+                .put("tls", tls(config, now))
                 .put("backends", rows)
                 .put("backendsNotShown", backends.size() - rows.size())
                 .put("events", timeline.toJson());
@@ -125,6 +128,23 @@ final class StatusReport {
                     .put("action", route.action().toString()));
         }
         return routes;
+    }
+
+    /** The HTTPS listener and each certificate's names and expiry, or null when there is none. */
+    private static JsonObject tls(FulcrumConfig config, Instant now) {
+        TlsSettings tls = config.tls();
+        if (tls == null) {
+            return null;
+        }
+        JsonArray certificates = new JsonArray();
+        for (ServerCertificate certificate : tls.certificates()) {
+            certificates.add(new JsonObject().put("names", new JsonArray(certificate.names()))
+                    .put("certFile", certificate.certFile())
+                    .put("notAfter", certificate.notAfter().toString())
+                    .put("daysLeft", Duration.between(now, certificate.notAfter()).toDays()));
+        }
+        return new JsonObject().put("listen", tls.listen().toString()).put("minVersion", tls.minVersion())
+                .put("httpsRedirect", tls.httpsRedirect()).put("certificates", certificates);
     }
 
     private JsonObject row(Backend backend, TrafficRates rates, double[] requestsPerSecond) {

@@ -11,6 +11,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import dev.fulcrum.support.PemCertificates;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
@@ -91,6 +93,29 @@ class StatusPageTest {
                         .contains("No healthy backend in pool default"));
             } catch (AssertionError failed) {
                 Path shot = Files.write(Path.of("target", "StatusPageTest-pools.png"), browser.screenshot());
+                failed.addSuppressed(new AssertionError("the page as it was: " + shot.toAbsolutePath()));
+                throw failed;
+            }
+        }
+    }
+
+    @Test
+    void theCertificatesAreShownAndOneAboutToExpireIsAProblem(Vertx vertx, @TempDir Path dir) throws IOException {
+        PemCertificates.Pair soon = PemCertificates.ec(dir, "soon", 7, "soon.example.com");
+        PemCertificates.Pair later = PemCertificates.ec(dir, "later", 60, "later.example.com", "www.later.example.com");
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.withTls(Balancer.config(TestBackend.start(vertx, "app")), soon, later));
+
+        try (Browser browser = Browser.start(1280, 900)) {
+            browser.open("http://127.0.0.1:" + fulcrum.adminPort() + "/");
+            try {
+                String rows = Await.value("the certificates table", WAIT, POLL, () -> (String) browser.run(
+                        "return [...document.querySelectorAll('#certificates tr')].map(row => row.cells[0].innerText"
+                                + " + ' ' + row.cells[2].innerText).join('\\n')"), shown -> !shown.isEmpty());
+                assertTrue(rows.matches("soon\\.example\\.com [67]\nlater\\.example\\.com, www\\.later\\.example\\.com 5[89]"), rows);
+                assertTrue(((String) browser.run("return document.getElementById('problems').innerText"))
+                        .contains("The certificate for soon.example.com expires in"));
+            } catch (AssertionError failed) {
+                Path shot = Files.write(Path.of("target", "StatusPageTest-tls.png"), browser.screenshot());
                 failed.addSuppressed(new AssertionError("the page as it was: " + shot.toAbsolutePath()));
                 throw failed;
             }

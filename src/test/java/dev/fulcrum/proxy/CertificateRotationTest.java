@@ -135,7 +135,7 @@ class CertificateRotationTest {
     void aRescanReadsRenewedFilesAtOnce(Vertx vertx) throws Exception {
         Pair live = PemCertificates.ec(dir, "live", 30, HOST);
         Pair renewed = PemCertificates.ec(dir, "renewed", 30, HOST);
-        JsonObject config = TlsListenerTest.withTls(Balancer.config(TestBackend.start(vertx, "app")), live)
+        JsonObject config = Balancer.withTls(Balancer.config(TestBackend.start(vertx, "app")), live)
                 .put("configScanPeriod", "1h");
         Fulcrum fulcrum = Balancer.startWatching(vertx, ConfigFile.plain(dir, config));
         renewed.copyOver(live);
@@ -149,7 +149,7 @@ class CertificateRotationTest {
         if (Files.isRegularFile(pair.cert()) && !Files.isSymbolicLink(pair.cert())) {
             Files.copy(pair.cert(), pair.cert().resolveSibling("live-original.crt"), StandardCopyOption.REPLACE_EXISTING);
         }
-        JsonObject config = TlsListenerTest.withTls(Balancer.config(TestBackend.start(vertx, "app")), pair);
+        JsonObject config = Balancer.withTls(Balancer.config(TestBackend.start(vertx, "app")), pair);
         return Balancer.startWatching(vertx, ConfigFile.plain(dir, config));
     }
 

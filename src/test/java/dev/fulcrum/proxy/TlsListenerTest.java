@@ -15,7 +15,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
@@ -43,7 +42,7 @@ class TlsListenerTest {
         Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
         Pair wildcard = PemCertificates.ec(dir, "w", 30, "*.w.example.com");
         Pair b = PemCertificates.rsaPkcs1(dir, "b", 30, "b.example.com");
-        Fulcrum fulcrum = Balancer.start(vertx, withTls(Balancer.config(TestBackend.start(vertx, "app")), a, wildcard, b));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.withTls(Balancer.config(TestBackend.start(vertx, "app")), a, wildcard, b));
         int port = fulcrum.tlsPort();
 
         assertEquals(List.of("a.example.com"), TlsClient.names(TlsClient.served(port, "a.example.com")));
@@ -60,7 +59,7 @@ class TlsListenerTest {
         TestBackend echo = TestBackend.start(vertx, "echo", req -> req.response().end(
                 req.getHeader("x-forwarded-proto") + " " + req.getHeader("x-forwarded-port") + " " + req.getHeader("forwarded")));
         Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
-        Fulcrum fulcrum = Balancer.start(vertx, withTls(Balancer.config(echo), a).put("forwardedHeaders", "both"));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.withTls(Balancer.config(echo), a).put("forwardedHeaders", "both"));
 
         try (TlsClient client = TlsClient.connect(fulcrum.tlsPort(), "a.example.com")) {
             String response = client.get("a.example.com", "/");
@@ -84,7 +83,7 @@ class TlsListenerTest {
                 .putHeader("x-app", "1")
                 .end("over h2"));
         Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
-        Fulcrum fulcrum = Balancer.start(vertx, withTls(Balancer.config(keepAlive), a));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.withTls(Balancer.config(keepAlive), a));
         HttpClient client = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
                 .setUseAlpn(true).setProtocolVersion(HttpVersion.HTTP_2));
 
@@ -108,7 +107,7 @@ class TlsListenerTest {
     @Test
     void minVersionRefusesOlderClients(Vertx vertx) {
         Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
-        JsonObject config = withTls(Balancer.config(TestBackend.start(vertx, "app")), a);
+        JsonObject config = Balancer.withTls(Balancer.config(TestBackend.start(vertx, "app")), a);
         Fulcrum tls12 = Balancer.start(vertx, config);
         try (TlsClient client = TlsClient.connect(tls12.tlsPort(), "a.example.com", "TLSv1.2")) {
             assertEquals("TLSv1.2", client.protocol(), "TLS 1.2 is accepted by default");
@@ -131,7 +130,7 @@ class TlsListenerTest {
     void httpsRedirectSendsPlainRequestsToTheHttpsListener(Vertx vertx) {
         TestBackend app = TestBackend.start(vertx, "app");
         Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
-        JsonObject config = withTls(Balancer.config(app), a);
+        JsonObject config = Balancer.withTls(Balancer.config(app), a);
         config.getJsonObject("tls").put("httpsRedirect", true);
         Fulcrum fulcrum = Balancer.start(vertx, config);
 
@@ -151,7 +150,7 @@ class TlsListenerTest {
     void eachCertificatesExpiryIsAMetric(Vertx vertx) {
         Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
         Pair b = PemCertificates.ec(dir, "b", 60, "b.example.com", "www.b.example.com");
-        Fulcrum fulcrum = Balancer.start(vertx, withTls(Balancer.config(TestBackend.start(vertx, "app")), a, b));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.withTls(Balancer.config(TestBackend.start(vertx, "app")), a, b));
         Scrape scrape = Scrape.of(vertx, fulcrum.adminPort());
 
         long a30 = fulcrum.config().tls().certificates().get(0).notAfter().getEpochSecond();
@@ -159,13 +158,5 @@ class TlsListenerTest {
         assertEquals((double) a30, scrape.value("fulcrum_tls_certificate_expiry_timestamp_seconds", "name", "a.example.com"));
         assertEquals((double) b60, scrape.value("fulcrum_tls_certificate_expiry_timestamp_seconds", "name", "b.example.com"));
         assertTrue(b60 - a30 > 29 * 86_400L);
-    }
-
-    static JsonObject withTls(JsonObject config, Pair... pairs) {
-        JsonArray certificates = new JsonArray();
-        for (Pair pair : pairs) {
-            certificates.add(new JsonObject().put("certFile", pair.cert().toString()).put("keyFile", pair.key().toString()));
-        }
-        return config.put("tls", new JsonObject().put("listenPort", "127.0.0.1:0").put("certificates", certificates));
     }
 }

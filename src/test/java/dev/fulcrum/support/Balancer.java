@@ -37,6 +37,15 @@ public final class Balancer {
                 .put("healthCheck", new JsonObject().put("timeout", "500ms"));
     }
 
+    /** {@code config} with an HTTPS listener on an ephemeral loopback port, serving {@code pairs} (the first by default). */
+    public static JsonObject withTls(JsonObject config, PemCertificates.Pair... pairs) {
+        JsonArray certificates = new JsonArray();
+        for (PemCertificates.Pair pair : pairs) {
+            certificates.add(new JsonObject().put("certFile", pair.cert().toString()).put("keyFile", pair.key().toString()));
+        }
+        return config.put("tls", new JsonObject().put("listenPort", "127.0.0.1:0").put("certificates", certificates));
+    }
+
     public static Fulcrum start(Vertx vertx, JsonObject config) {
         String text = config.encode();
         return Fulcrum.start(vertx, ConfigParser.parse(text), text, 2).await();
