@@ -35,7 +35,7 @@ final class PoolParser {
     /** The pool settings of a file that sets none. */
     static final PoolSettings BUILT_IN = new PoolSettings(PoolSettings.DEFAULT, "least-busy", HashSettings.DEFAULT, null,
             Duration.ZERO, Duration.ofSeconds(5), null, 3, Duration.ofSeconds(2), Duration.ofSeconds(60),
-            BackendTls.DEFAULT, true, List.of());
+            BackendTls.DEFAULT, BackendProtocol.HTTP1, true, List.of());
 
     private PoolParser() {
     }
@@ -59,13 +59,33 @@ final class PoolParser {
                 fields.positiveDuration("connectTimeout", defaults.connectTimeout()),
                 fields.positiveDuration("requestTimeout", defaults.requestTimeout()),
                 fields.has("backendTls") ? backendTls(fields.object("backendTls")) : defaults.backendTls(),
+                fields.has("backendProtocol") ? fields.parsed("backendProtocol", fields.string("backendProtocol", null),
+                        BackendProtocol::named) : defaults.backendProtocol(),
                 fields.bool("preserveHost", defaults.preserveHost()),
                 serversRequired || fields.has("servers") ? servers(fields) : List.of());
+        checkProtocol(fields, pool);
         if (pool.hash().tableSize() < pool.servers().size()) {
             throw new ConfigException(fields.path("maglevTableSize") + ": " + pool.hash().tableSize() + " is smaller than the "
                     + pool.servers().size() + " servers; give a prime of at least 100 times their number");
         }
         return pool;
+    }
+
+    /** h2 is HTTP/2 over TLS, chosen by ALPN, and h2c is HTTP/2 in the clear: each needs servers of its scheme. */
+    private static void checkProtocol(JsonFields fields, PoolSettings pool) {
+        if (!pool.backendProtocol().http2()) {
+            return;
+        }
+        boolean tls = pool.backendProtocol() == BackendProtocol.H2;
+        for (int i = 0; i < pool.servers().size(); i++) {
+            ServerSpec server = pool.servers().get(i);
+            if (server.tls() != tls) {
+                throw new ConfigException(fields.path("servers") + "[" + i + "]: " + Values.quote(server.url()) + " is "
+                        + (server.tls() ? "https" : "http") + ", but " + fields.path("backendProtocol") + " \""
+                        + pool.backendProtocol() + "\" is HTTP/2 " + (tls ? "over TLS (https servers); use \"h2c\" for"
+                        + " cleartext HTTP/2" : "in the clear (http servers); use \"h2\" for HTTP/2 over TLS"));
+            }
+        }
     }
 
     private static String algorithm(JsonFields fields, String inherited) {

@@ -19,6 +19,7 @@ public record PoolSettings(
         Duration connectTimeout,
         Duration requestTimeout,
         BackendTls backendTls,
+        BackendProtocol backendProtocol,
         boolean preserveHost,
         List<ServerSpec> servers) {
 

@@ -3,6 +3,7 @@ package dev.fulcrum.health;
 import dev.fulcrum.balancer.Backend;
 import dev.fulcrum.balancer.BackendRegistry;
 import dev.fulcrum.balancer.HealthState;
+import dev.fulcrum.config.BackendProtocol;
 import dev.fulcrum.config.BackendTls;
 import dev.fulcrum.config.ConfigEvents;
 import dev.fulcrum.config.FulcrumConfig;
@@ -13,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -54,7 +56,15 @@ public final class HealthCheckVerticle extends VerticleBase {
      * By the certificate rules of the pools that use them: one probe client for backends named by host name, one
      * for those given by address (no SNI for them).
      */
-    private final Map<BackendTls, ProbeClients> clients = new HashMap<>();
+    private final Map<ProbeRules, ProbeClients> clients = new HashMap<>();
+
+    /** What a probe client is set up by: the pool's certificate rules and the protocol its backends speak. */
+    private record ProbeRules(BackendTls tls, BackendProtocol protocol) {
+
+        static ProbeRules of(PoolSettings pool) {
+            return new ProbeRules(pool.backendTls(), pool.backendProtocol());
+        }
+    }
 
     private record ProbeClients(HttpClient named, HttpClient address) {
 
@@ -136,8 +146,8 @@ public final class HealthCheckVerticle extends VerticleBase {
      * letting their probes in flight finish.
      */
     private void openProbeClients(FulcrumConfig next) {
-        Set<BackendTls> used = new HashSet<>();
-        next.pools().values().forEach(pool -> used.add(pool.backendTls()));
+        Set<ProbeRules> used = new HashSet<>();
+        next.pools().values().forEach(pool -> used.add(ProbeRules.of(pool)));
         long grace = next.pools().values().stream().mapToLong(pool -> pool.healthCheck().timeout().toMillis()).max().orElse(0);
         clients.entrySet().removeIf(entry -> {
             if (used.contains(entry.getKey())) {
@@ -147,19 +157,24 @@ public final class HealthCheckVerticle extends VerticleBase {
             entry.getValue().address().shutdown(grace, TimeUnit.MILLISECONDS);
             return true;
         });
-        for (BackendTls tls : used) {
-            clients.computeIfAbsent(tls, rules -> new ProbeClients(probeClient(rules, true), probeClient(rules, false)));
+        for (ProbeRules rules : used) {
+            clients.computeIfAbsent(rules, made -> new ProbeClients(probeClient(made, true), probeClient(made, false)));
         }
     }
 
     /**
      * A new connection per probe: it checks that the backend accepts connections (and completes a TLS
-     * handshake), and a keep-alive connection closed by the backend could never fail a probe spuriously.
+     * handshake), and a keep-alive connection closed by the backend could never fail a probe spuriously. An HTTP/2
+     * pool's probes speak HTTP/2 (a gRPC server answers nothing on HTTP/1.1), on a connection per backend.
      */
-    private HttpClient probeClient(BackendTls tls, boolean namedHosts) {
-        return vertx.createHttpClient(tls.applyTo(new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
-                        .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES), namedHosts),
-                new PoolOptions().setHttp1MaxSize(1024));
+    private HttpClient probeClient(ProbeRules rules, boolean namedHosts) {
+        HttpClientOptions options = new HttpClientOptions().setKeepAlive(false).setTcpNoDelay(true)
+                .setMaxHeaderSize(Backend.MAX_RESPONSE_HEADER_BYTES);
+        if (rules.protocol().http2()) {
+            options.setProtocolVersion(HttpVersion.HTTP_2).setUseAlpn(rules.protocol() == BackendProtocol.H2)
+                    .setHttp2ClearTextUpgrade(false);
+        }
+        return vertx.createHttpClient(rules.tls().applyTo(options, namedHosts), new PoolOptions().setHttp1MaxSize(1024));
     }
 
     @Override
@@ -207,7 +222,7 @@ public final class HealthCheckVerticle extends VerticleBase {
                 .setConnectTimeout(timeout)
                 .putHeader("user-agent", "fulcrum-health-check");
         boolean[] timedOut = {false};
-        HttpClient client = clients.get(pool.backendTls()).forBackend(backend);
+        HttpClient client = clients.get(ProbeRules.of(pool)).forBackend(backend);
         return client.request(options)
                 .compose(request -> {
                     long timer = vertx.setTimer(timeout, id -> {

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
@@ -32,6 +33,13 @@ final class BackendClients {
 
     /** Vert.x pools 5 connections per origin by default: far too few for a balancer. */
     private static final int MAX_CONNECTIONS_PER_BACKEND = 1024;
+    /**
+     * HTTP/2 connections per backend: Vert.x opens one by default, where one slow stream's flow control or one lost
+     * connection holds up every request. Each carries as many streams as the backend allows (typically 100).
+     */
+    static final int HTTP2_CONNECTIONS_PER_BACKEND = 8;
+    /** Requests waiting for a free stream or connection to one backend; beyond it they fail at once (and are retried). */
+    static final int MAX_WAITING_PER_BACKEND = 1024;
 
     /** A backend's pool and the request options for it. */
     private record Pool(HttpClientAgent client, RequestOptions options) {
@@ -90,10 +98,11 @@ final class BackendClients {
             PoolSettings was = before.get(backend.pool());
             PoolSettings now = settings.get(backend.pool());
             if (!keep.contains(backend) || was == null
-                    || (was.backendTls().equals(now.backendTls()) && was.connectTimeout().equals(now.connectTimeout()))) {
+                    || (was.backendTls().equals(now.backendTls()) && was.connectTimeout().equals(now.connectTimeout())
+                        && was.backendProtocol() == now.backendProtocol())) {
                 continue;
             }
-            if (backend.spec().tls()) {
+            if (backend.spec().tls() || was.backendProtocol() != now.backendProtocol()) {
                 // New certificate rules or handshake timeout: new connections follow them. Exchanges on the old
                 // ones (a long stream, a WebSocket) run on: the backend has not gone away.
                 pool.client().shutdown(1, TimeUnit.DAYS);
@@ -144,9 +153,16 @@ final class BackendClients {
                 // The pool's connect timeout covers the handshake; this bounds it on a connection of its own too.
                 .setSslHandshakeTimeout(pool.connectTimeout().toMillis())
                 .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+        if (pool.backendProtocol().http2()) {
+            // h2 is chosen by ALPN (Vert.x falls back to HTTP/1.1 if the backend offers only that); h2c is prior
+            // knowledge, without the HTTP/1.1 Upgrade round trip and its body limit.
+            options.setProtocolVersion(HttpVersion.HTTP_2).setUseAlpn(backend.spec().tls()).setHttp2ClearTextUpgrade(false);
+        }
         return vertx.httpClientBuilder()
                 .with(backend.spec().tls() ? pool.backendTls().applyTo(options, backend.spec().namedHost()) : options)
-                .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS_PER_BACKEND))
+                .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS_PER_BACKEND)
+                        .setHttp2MaxSize(HTTP2_CONNECTIONS_PER_BACKEND)
+                        .setMaxWaitQueueSize(pool.backendProtocol().http2() ? MAX_WAITING_PER_BACKEND : -1))
                 // A pooled connection reset by a dying backend is no news: exchanges on it fail, are counted
                 // and retried on their own path. Without a handler Vert.x logs every such reset as SEVERE.
                 .withConnectHandler(connection -> {

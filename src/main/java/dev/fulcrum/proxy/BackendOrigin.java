@@ -4,12 +4,15 @@ import dev.fulcrum.balancer.Backend;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.httpproxy.OriginRequestProvider;
 import io.vertx.httpproxy.ProxyContext;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
@@ -20,6 +23,8 @@ import java.util.function.Supplier;
 final class BackendOrigin implements OriginRequestProvider {
 
     private static final Handler<Throwable> IGNORE = error -> { };
+    private static final String TRAILERS = "trailers";
+    private static final CharSequence TE = HttpHeaders.createOptimized("te");
 
     private final Supplier<Routing> routing;
     private final BackendClients clients;
@@ -69,6 +74,11 @@ final class BackendOrigin implements OriginRequestProvider {
             // Failures reach the proxy through the response future; without a handler Vert.x also logs each
             // one as SEVERE, which a client closing its connection early must not do.
             request.exceptionHandler(IGNORE);
+            if (request.version() == HttpVersion.HTTP_2 && asksForTrailers(client)) {
+                // TE is hop-by-hop, and the proxy drops it; gRPC needs it to reach an HTTP/2 backend, where
+                // "trailers" is the one value allowed (RFC 9113 §8.2.2).
+                request.putHeader(TE, TRAILERS);
+            }
             exchange.sent(request);
             timeouts.forwarded(client);
             if (client.isEnded() || ctx.isWebSocket()) {
@@ -81,6 +91,11 @@ final class BackendOrigin implements OriginRequestProvider {
             Continue.ifExpected(ctx);
             return request;
         });
+    }
+
+    private static boolean asksForTrailers(HttpServerRequest client) {
+        String te = client.getHeader(TE);
+        return te != null && te.toLowerCase(Locale.ROOT).contains(TRAILERS);
     }
 
     /**

@@ -25,7 +25,7 @@ class SlowStartTest {
         PoolSettings builtIn = ConfigParser.parse("{\"servers\": [\"http://127.0.0.1:1\"]}").pool(PoolSettings.DEFAULT);
         return new PoolSettings(builtIn.name(), builtIn.algorithm(), builtIn.hash(), builtIn.stickyCookie(),
                 builtIn.slowStart(), builtIn.healthCheckInterval(), builtIn.healthCheck(), builtIn.consecutiveFailures(),
-                builtIn.connectTimeout(), builtIn.requestTimeout(), builtIn.backendTls(), builtIn.preserveHost(),
+                builtIn.connectTimeout(), builtIn.requestTimeout(), builtIn.backendTls(), builtIn.backendProtocol(), builtIn.preserveHost(),
                 List.of(servers));
     }
 

@@ -64,4 +64,24 @@ class PoolsConfigTest {
         assertEquals(HashSettings.DEFAULT, config.pool("rr").hash());
         assertEquals(new HashKey(HashKey.Source.HEADER, "x-user"), config.pool("hashed").hash().key());
     }
+
+    @Test
+    void backendProtocolIsPerPoolAndMustSuitItsServersScheme() {
+        FulcrumConfig config = ConfigParser.parse("""
+                {"servers": ["http://a:1"], "backendProtocol": "h2c",
+                 "pools": {"grpc": {"servers": ["http://g:1"]}, "tls": {"servers": ["https://t:1"], "backendProtocol": "h2"},
+                           "old": {"servers": ["http://o:1"], "backendProtocol": "http1"}}, "routes": [{"pool": "default"}]}""");
+        assertEquals(BackendProtocol.H2C, config.pool("default").backendProtocol());
+        assertEquals(BackendProtocol.H2C, config.pool("grpc").backendProtocol(), "the top level's is every pool's default");
+        assertEquals(BackendProtocol.H2, config.pool("tls").backendProtocol());
+        assertEquals(BackendProtocol.HTTP1, config.pool("old").backendProtocol());
+        assertEquals(BackendProtocol.HTTP1, ConfigParser.parse("{\"servers\": [\"http://a:1\"]}").pool("default").backendProtocol());
+
+        assertError("servers[0]: \"http://a:1\" is http, but backendProtocol \"h2\" is HTTP/2 over TLS (https servers); use \"h2c\"",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"backendProtocol\": \"h2\"}"));
+        assertError("pools.api.servers[0]: \"https://a:1\" is https, but pools.api.backendProtocol \"h2c\" is HTTP/2 in the clear",
+                () -> ConfigParser.parse("{\"pools\": {\"api\": {\"servers\": [\"https://a:1\"], \"backendProtocol\": \"h2c\"}}}"));
+        assertError("backendProtocol: \"http2\" is not one of http1, h2, h2c",
+                () -> ConfigParser.parse("{\"servers\": [\"http://a:1\"], \"backendProtocol\": \"http2\"}"));
+    }
 }
