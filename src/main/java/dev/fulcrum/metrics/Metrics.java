@@ -149,6 +149,23 @@ public final class Metrics implements AutoCloseable {
         return none.computeIfAbsent(pool, name -> new BackendMeters(registry, name, NO_BACKEND, null, null));
     }
 
+    /**
+     * Client requests answered, by protocol ({@code HTTP/1.0}, {@code HTTP/1.1}, {@code HTTP/2.0}) and scheme: made once,
+     * indexed by {@link #clientRequests}'s caller without a lookup.
+     */
+    public Counter[][] clientRequestCounters() {
+        String[] protocols = {"HTTP/1.0", "HTTP/1.1", "HTTP/2.0"};
+        Counter[][] counters = new Counter[protocols.length][2];
+        for (int i = 0; i < protocols.length; i++) {
+            for (int tls = 0; tls < 2; tls++) {
+                counters[i][tls] = Counter.builder("fulcrum.client.requests").tag("protocol", protocols[i])
+                        .tag("scheme", tls == 1 ? "https" : "http")
+                        .description("Client requests answered, by protocol and listener").register(registry);
+            }
+        }
+        return counters;
+    }
+
     /** The HTTPS listener serves {@code certificates} now (none without one): each one's expiry is a gauge. */
     public synchronized void certificates(List<ServerCertificate> certificates) {
         Map<String, Instant> serving = new HashMap<>();

@@ -92,7 +92,7 @@ public final class ProxyVerticle extends VerticleBase {
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 
         Supplier<Routing> current = () -> routing;
-        records = new ResponseRecords(metrics.none(), timeouts, accessLogs, current);
+        records = new ResponseRecords(metrics.none(), protocolCounters(), timeouts, accessLogs, current);
         StickySessions sticky = new StickySessions();
         BackendOrigin origin = new BackendOrigin(current, clients, timeouts, sticky);
         HttpDate date = new HttpDate();
@@ -315,6 +315,11 @@ public final class ProxyVerticle extends VerticleBase {
                     metrics.none(pool.name())));
         }
         return new Routing(config, routes, pools);
+    }
+
+    /** One set for every verticle: Micrometer hands the same counters back to each. */
+    private io.micrometer.core.instrument.Counter[][] protocolCounters() {
+        return metrics.clientRequestCounters();
     }
 
     private <T> Future<T> onContext(Supplier<Future<T>> action) {

@@ -11,6 +11,8 @@ import dev.fulcrum.metrics.BackendMeters;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.micrometer.core.instrument.Counter;
 
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -30,14 +32,18 @@ final class ResponseRecords {
 
     private final Map<HttpServerRequest, Open> open = new IdentityHashMap<>();
     private final BackendMeters none;
+    /** By {@link HttpVersion} ordinal (1.0, 1.1, 2), then plain (0) or TLS (1). */
+    private final Counter[][] byProtocol;
     private final ClientTimeouts timeouts;
     private final AccessLogs accessLogs;
     private final Supplier<Routing> routing;
     private String idHeaderName;
     private CharSequence idHeader;
 
-    ResponseRecords(BackendMeters none, ClientTimeouts timeouts, AccessLogs accessLogs, Supplier<Routing> routing) {
+    ResponseRecords(BackendMeters none, Counter[][] byProtocol, ClientTimeouts timeouts, AccessLogs accessLogs,
+                    Supplier<Routing> routing) {
         this.none = none;
+        this.byProtocol = byProtocol;
         this.timeouts = timeouts;
         this.accessLogs = accessLogs;
         this.routing = routing;
@@ -77,6 +83,9 @@ final class ResponseRecords {
         long nanos = System.nanoTime() - record.arrivedNanos;
         int status = response.headWritten() ? response.getStatusCode() : CLIENT_CLOSED_REQUEST;
         record.meters.responded(status, nanos);
+        if (request.version() != null) {
+            byProtocol[request.version().ordinal()][request.isSSL() ? 1 : 0].increment();
+        }
         AccessLog log = accessLogs.current();
         if (log != null) {
             log.log(entry(request, record, status, nanos, routing.get().config().trustedProxies()));
