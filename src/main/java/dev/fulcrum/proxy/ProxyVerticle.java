@@ -227,7 +227,11 @@ public final class ProxyVerticle extends VerticleBase {
                     // A client that resets its connection or goes away mid-response is no news: its exchange ends on
                     // its own path. Without a handler Vert.x logs each one as SEVERE, with a stack trace.
                     connection.exceptionHandler(error -> { });
-                    StrictFraming.install(connection, options);
+                    if (!options.isHttp2ClearTextEnabled()) {
+                        // With h2c, Vert.x calls this only once the first request head is decoded: replacing the
+                        // decoder then would lose the body bytes read with the head.
+                        StrictFraming.install(connection, options);
+                    }
                     if (connectionLimit.opened(Connections.listener(connection))) {
                         admit(connection);
                     } else {

@@ -73,7 +73,7 @@ class Http2ClientsTest {
         ALPN_TLS {
             @Override
             JsonObject configure(JsonObject config) {
-                return TlsListenerTest.withTls(config, localhost);
+                return Balancer.withTls(config, localhost);
             }
 
             @Override
