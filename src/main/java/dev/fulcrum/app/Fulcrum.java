@@ -210,9 +210,11 @@ public final class Fulcrum implements ConfigWatcher.Target {
             return Optional.of("maxHeaderSize and maxUriLength cannot change while Fulcrum runs: restart it to apply them");
         }
         if ((previous.tls() == null) != (next.tls() == null)
-                || (next.tls() != null && !next.tls().listen().equals(previous.tls().listen()))) {
-            return Optional.of("the HTTPS listener (tls, tls.listenPort) cannot be added, removed or moved while Fulcrum runs:"
-                    + " restart it to apply that; certificates, minVersion and httpsRedirect apply at once");
+                || (next.tls() != null && (!next.tls().listen().equals(previous.tls().listen())
+                        || next.tls().engine() != previous.tls().engine()))) {
+            return Optional.of("the HTTPS listener (tls, tls.listenPort, tls.engine) cannot be added, removed, moved or given"
+                    + " another engine while Fulcrum runs: restart it to apply that; certificates, minVersion and httpsRedirect"
+                    + " apply at once");
         }
         if (next.h2c() != previous.h2c()) {
             // The plain listener's protocol detection is set up when it opens.

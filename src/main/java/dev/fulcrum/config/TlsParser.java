@@ -1,7 +1,9 @@
 package dev.fulcrum.config;
 
 import io.vertx.core.json.JsonArray;
+import io.netty.handler.ssl.OpenSsl;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.OpenSSLEngineOptions;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,9 +44,28 @@ final class TlsParser {
                     + TlsSettings.TLS_1_2 + ", " + TlsSettings.TLS_1_3 + " (older versions are broken and never offered)");
         }
         boolean redirect = tls.bool("httpsRedirect", false);
+        TlsSettings.Engine engine = engine(tls);
         List<ServerCertificate> certificates = certificates(tls, now, warnings);
         tls.rejectUnknown();
-        return new TlsSettings(listen, certificates, minVersion, redirect);
+        return new TlsSettings(listen, certificates, minVersion, redirect, engine);
+    }
+
+    private static TlsSettings.Engine engine(JsonFields tls) {
+        String name = tls.string("engine", "jdk");
+        switch (name) {
+            case "jdk":
+                return TlsSettings.Engine.JDK;
+            case "openssl":
+                if (!OpenSSLEngineOptions.isAvailable()) {
+                    Throwable cause = OpenSsl.unavailabilityCause();
+                    throw new ConfigException(tls.path("engine") + ": \"openssl\" is not available here (netty-tcnative's"
+                            + " BoringSSL is built for Linux x86_64: " + (cause == null ? "unknown reason" : cause.getMessage())
+                            + "); use \"jdk\"");
+                }
+                return TlsSettings.Engine.OPENSSL;
+            default:
+                throw new ConfigException(tls.path("engine") + ": " + Values.quote(name) + " is not one of jdk, openssl");
+        }
     }
 
     private static List<ServerCertificate> certificates(JsonFields tls, Instant now, List<String> warnings) {

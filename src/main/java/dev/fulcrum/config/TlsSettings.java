@@ -8,7 +8,18 @@ import java.util.Set;
  * none, or a name no certificate has), and the oldest protocol it accepts. With {@code httpsRedirect} the plain
  * listener answers every request with a redirect here.
  */
-public record TlsSettings(ListenAddress listen, List<ServerCertificate> certificates, String minVersion, boolean httpsRedirect) {
+public record TlsSettings(ListenAddress listen, List<ServerCertificate> certificates, String minVersion, boolean httpsRedirect,
+                          Engine engine) {
+
+    /** Who does the TLS work: the JDK's own provider, or BoringSSL through netty-tcnative. */
+    public enum Engine {
+        JDK, OPENSSL;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public static final String TLS_1_2 = "TLSv1.2";
     public static final String TLS_1_3 = "TLSv1.3";
@@ -33,6 +44,11 @@ public record TlsSettings(ListenAddress listen, List<ServerCertificate> certific
 
     public TlsSettings {
         certificates = List.copyOf(certificates);
+    }
+
+    /** The suites offered: {@link #CIPHER_SUITES}, but for the DHE ones under BoringSSL, which has none (and fails every handshake if asked). */
+    public List<String> cipherSuites() {
+        return engine == Engine.OPENSSL ? CIPHER_SUITES.stream().filter(suite -> !suite.contains("_DHE_")).toList() : CIPHER_SUITES;
     }
 
     /** The protocol versions offered: from {@code minVersion} up. */

@@ -7,6 +7,8 @@ import dev.fulcrum.config.TlsSettings;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.JdkSSLEngineOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.ServerSSLOptions;
 
@@ -44,8 +46,9 @@ final class EdgeOptions {
                 .setSslHandshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS)
                 .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
                 .setKeyCertOptions(keyCerts(tls))
-                .setEnabledSecureTransportProtocols(tls.protocols());
-        TlsSettings.CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+                .setEnabledSecureTransportProtocols(tls.protocols())
+                .setSslEngineOptions(tls.engine() == TlsSettings.Engine.OPENSSL ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions());
+        tls.cipherSuites().forEach(options::addEnabledCipherSuite);
         return options;
     }
 
@@ -58,7 +61,7 @@ final class EdgeOptions {
                 .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
                 .setKeyCertOptions(keyCerts(tls))
                 .setEnabledSecureTransportProtocols(tls.protocols());
-        TlsSettings.CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+        tls.cipherSuites().forEach(options::addEnabledCipherSuite);
         return options;
     }
 

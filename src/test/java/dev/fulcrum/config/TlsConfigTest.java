@@ -124,6 +124,9 @@ class TlsConfigTest {
                         .put("password", "x"))).encode()));
         assertTrue(ConfigParser.parse(with(valid, "minVersion", "TLSv1.3").encode()).tls().protocols().equals(java.util.Set.of("TLSv1.3")));
         assertTrue(ConfigParser.parse(with(valid, "httpsRedirect", true).encode()).tls().httpsRedirect());
+        assertError("tls.engine: \"gnutls\" is not one of jdk, openssl", () -> ConfigParser.parse(with(valid, "engine", "gnutls").encode()));
+        assertEquals(TlsSettings.Engine.OPENSSL, ConfigParser.parse(with(valid, "engine", "openssl").encode()).tls().engine());
+        assertEquals(TlsSettings.Engine.JDK, ConfigParser.parse(valid.encode()).tls().engine());
     }
 
     private static JsonObject with(JsonObject config, String field, Object value) {

@@ -159,4 +159,25 @@ class TlsListenerTest {
         assertEquals((double) b60, scrape.value("fulcrum_tls_certificate_expiry_timestamp_seconds", "name", "b.example.com"));
         assertTrue(b60 - a30 > 29 * 86_400L);
     }
+
+    /** BoringSSL (netty-tcnative) instead of the JDK's TLS: the same certificates by SNI, the same protocols. */
+    @Test
+    void theOpensslEngineServesTheSameWay(Vertx vertx) {
+        Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
+        Pair b = PemCertificates.rsaPkcs1(dir, "b", 30, "b.example.com");
+        JsonObject config = Balancer.withTls(Balancer.config(TestBackend.start(vertx, "app")), a, b);
+        config.getJsonObject("tls").put("engine", "openssl");
+        Fulcrum fulcrum = Balancer.start(vertx, config);
+
+        assertEquals(List.of("b.example.com"), TlsClient.names(TlsClient.served(fulcrum.tlsPort(), "b.example.com")));
+        assertEquals(List.of("a.example.com"), TlsClient.names(TlsClient.served(fulcrum.tlsPort(), null)));
+        try (TlsClient client = TlsClient.connect(fulcrum.tlsPort(), "a.example.com", "TLSv1.2")) {
+            assertTrue(client.get("a.example.com", "/").startsWith("HTTP/1.1 200"));
+        }
+        HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
+                .setUseAlpn(true).setProtocolVersion(HttpVersion.HTTP_2));
+        HttpVersion version = h2.request(HttpMethod.GET, fulcrum.tlsPort(), "localhost", "/")
+                .compose(req -> req.send()).compose(resp -> resp.body().map(body -> resp.version())).await();
+        assertEquals(HttpVersion.HTTP_2, version);
+    }
 }
