@@ -6,6 +6,8 @@
 #   DURATION=3 WARMUP_S=1 ROUNDS=1 FULCRUM_WARMUP_S=3 scripts/bench.sh  # quick smoke run
 #   TARGETS="direct fulcrum" BODY_BYTES=4096 scripts/bench.sh           # subset / 4 KiB bodies
 #   BASELINE_JAR=/tmp/before.jar TARGETS="direct fulcrum baseline" scripts/bench.sh  # before/after, one run
+#   EDGE=https TARGETS="haproxy nginx fulcrum" scripts/bench.sh        # HTTPS (TLS 1.3, HTTP/1.1) with wrk
+#   EDGE=h2 TARGETS="haproxy nginx fulcrum" scripts/bench.sh           # HTTP/2 over TLS with h2load
 #
 # Targets: direct (wrk straight to a backend: the ceiling), nginx (1 worker, least_conn, upstream
 # keepalive), haproxy (1 thread, leastconn, http-reuse always), fulcrum (target/fulcrum.jar, built
@@ -23,7 +25,10 @@
 # BASELINE_JAR (for the target baseline: another build of Fulcrum, e.g. the one before a change, run beside
 # target/fulcrum.jar on the same CPU with the same options, its rounds interleaved with fulcrum's),
 # FULCRUM_ROUTES [0] (1: target fulcrum serves its servers through one catch-all route, the cost of the route table;
-# baseline keeps the plain config, so a build before routes can be compared).
+# baseline keeps the plain config, so a build before routes can be compared), EDGE [http] (https: every proxy
+# terminates TLS with the same EC P-256 certificate, made here with openssl, and wrk speaks HTTP/1.1 over it, one
+# handshake per connection; h2: the same, with h2load -c CONNS/4 -m 10 speaking HTTP/2; the target direct has no
+# TLS and is left out), FULCRUM_TLS_ENGINE [jdk] (openssl: Fulcrum's "tls.engine", netty-tcnative's BoringSSL).
 # Ports used, all on 127.0.0.1: 19001-19003 backends, 19020 nginx, 19030 haproxy, 19040 fulcrum (19041 its admin),
 # 19050 baseline (19051).
 # Every process the script starts is stopped when it exits (also on Ctrl-C).
@@ -61,6 +66,8 @@ declare -A PORT=([direct]=19001 [nginx]=19020 [haproxy]=19030 [fulcrum]=19040 [b
 declare -A ADMIN_PORT=([fulcrum]=19041 [baseline]=19051)
 BASELINE_JAR="${BASELINE_JAR:-}"
 FULCRUM_ROUTES="${FULCRUM_ROUTES:-0}"
+EDGE="${EDGE:-http}"
+FULCRUM_TLS_ENGINE="${FULCRUM_TLS_ENGINE:-jdk}"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -72,6 +79,12 @@ done
 ((DURATION > 0 && ROUNDS > 0 && BODY_BYTES > 0)) || die "DURATION, ROUNDS and BODY_BYTES must be > 0"
 for t in $TARGETS; do [[ -n "${PORT[$t]:-}" ]] || die "unknown target '$t' (known: direct nginx haproxy fulcrum baseline)"; done
 if has baseline; then [[ -f "$BASELINE_JAR" ]] || die "target baseline needs BASELINE_JAR, the jar to compare with (got '${BASELINE_JAR}')"; fi
+[[ "$EDGE" =~ ^(http|https|h2)$ ]] || die "EDGE must be http, https or h2, got '$EDGE'"
+SCHEME=http
+if [[ "$EDGE" != http ]]; then
+  SCHEME=https
+  TARGETS="$(echo " $TARGETS " | sed 's/ direct / /g; s/^ *//; s/ *$//')"
+fi
 [[ -n "${TARGETS// /}" ]] || die "TARGETS is empty"
 
 # ---------------- process bookkeeping + cleanup ----------------
@@ -133,6 +146,8 @@ missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 if has haproxy && ! command -v haproxy >/dev/null 2>&1; then missing+=(haproxy); fi
+if [[ "$EDGE" == h2 ]] && ! command -v h2load >/dev/null 2>&1; then missing+=(nghttp2-client); fi
+if [[ "$EDGE" != http ]] && ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
 if ((${#missing[@]})); then
   SUDO=()
   if [[ "$(id -u)" != 0 ]]; then
@@ -170,6 +185,12 @@ if has fulcrum; then
 fi
 
 mkdir -p "$RUN_DIR/logs" "$RUN_DIR/raw" "$RUN_DIR/tmp"
+if [[ "$EDGE" != http ]]; then
+  # One certificate for every proxy: EC P-256, as most sites have now.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$RUN_DIR/edge.key" -out "$RUN_DIR/edge.crt" \
+    -days 7 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null || die "openssl could not make the certificate"
+  cat "$RUN_DIR/edge.crt" "$RUN_DIR/edge.key" >"$RUN_DIR/edge.pem"
+fi
 RUN_T0=$SECONDS
 log "run dir $RUN_DIR"
 
@@ -250,7 +271,15 @@ EOF
   echo "    keepalive_requests 1000000;"
   echo "  }"
   echo "  server {"
-  echo "    listen 127.0.0.1:${PORT[nginx]} backlog=4096;"
+  if [[ "$EDGE" == http ]]; then
+    echo "    listen 127.0.0.1:${PORT[nginx]} backlog=4096;"
+  else
+    echo "    listen 127.0.0.1:${PORT[nginx]} ssl backlog=4096;"
+    echo "    http2 on;"
+    echo "    ssl_certificate $RUN_DIR/edge.crt;"
+    echo "    ssl_certificate_key $RUN_DIR/edge.key;"
+    echo "    ssl_protocols TLSv1.2 TLSv1.3;"
+  fi
   echo "    location / {"
   echo "      proxy_pass http://backends;"
   echo "      proxy_http_version 1.1;"
@@ -274,7 +303,11 @@ EOF
   echo "  timeout server 30s"
   echo "  timeout http-keep-alive 30s"
   echo "frontend fe"
-  echo "  bind 127.0.0.1:${PORT[haproxy]}"
+  if [[ "$EDGE" == http ]]; then
+    echo "  bind 127.0.0.1:${PORT[haproxy]}"
+  else
+    echo "  bind 127.0.0.1:${PORT[haproxy]} ssl crt $RUN_DIR/edge.pem alpn h2,http/1.1"
+  fi
   echo "  default_backend be"
   echo "backend be"
   echo "  balance leastconn"
@@ -285,8 +318,14 @@ EOF
 for name in fulcrum baseline; do
   routes=""
   [[ "$name" == fulcrum && "$FULCRUM_ROUTES" == 1 ]] && routes=', "routes": [{"pool": "default"}]'
+  listen="\"listenPort\": \"127.0.0.1:${PORT[$name]}\""
+  if [[ "$EDGE" != http ]]; then
+    engine=""
+    [[ "$FULCRUM_TLS_ENGINE" != jdk ]] && engine=", \"engine\": \"$FULCRUM_TLS_ENGINE\""
+    listen="\"listenPort\": \"127.0.0.1:$((PORT[$name] + 2))\", \"tls\": {\"listenPort\": \"127.0.0.1:${PORT[$name]}\", \"certificates\": [{\"certFile\": \"$RUN_DIR/edge.crt\", \"keyFile\": \"$RUN_DIR/edge.key\"}]$engine}"
+  fi
   cat >"$RUN_DIR/$name.json" <<EOF
-{"listenPort": "127.0.0.1:${PORT[$name]}", "adminPort": "127.0.0.1:${ADMIN_PORT[$name]}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]$routes}
+{$listen, "adminPort": "127.0.0.1:${ADMIN_PORT[$name]}", "healthCheckInterval": "1s", "servers": ["http://127.0.0.1:19001","http://127.0.0.1:19002","http://127.0.0.1:19003"]$routes}
 EOF
 done
 
@@ -323,7 +362,7 @@ start_fulcrum() {
     fi
   }
   while :; do
-    res=$("${WRK_PIN[@]}" curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 1 "http://127.0.0.1:${PORT[$name]}/" || true)
+    res=$("${WRK_PIN[@]}" curl -sk -o /dev/null -w '%{http_code} %{size_download}' --max-time 1 "$SCHEME://127.0.0.1:${PORT[$name]}/" || true)
     if [[ "$res" == "200 $BODY_BYTES" ]]; then STARTUP_MS[$name]=$(($(now_ms) - t_launch)); break; fi
     starting "before answering" \
       "$name gave no proxied 200 on 127.0.0.1:${PORT[$name]} within ${FULCRUM_START_TIMEOUT}s (last: ${res:-no answer})"
@@ -382,17 +421,35 @@ cpu_pct() {  # before after -> "c0=97 c1=100"
 }
 WRK_BASE=(wrk -t"$THREADS" -c"$CONNS" --timeout "$WRK_TIMEOUT" --latency -s "$LUA")
 
+# h2load_result OUTFILE DURATION: appends a WRKRESULT line from h2load's summary (it reports the mean and the
+# maximum request time, not percentiles: they go in the p50 and p99 columns, and the report says so).
+h2load_result() {
+  awk -v d="$2" '
+    /^finished in/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^req\/s/) { rps = $i; gsub(",", "", rps) } }
+    /^requests:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^failed/) failed = $i; if ($(i+1) ~ /^errored/) errored = $i } }
+    /^status codes:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^[345]xx/) bad += $i }
+    /^time for request:/ { mean = $(NF - 2); max = $5 }
+    function us(t) { if (t ~ /us$/) return t + 0; if (t ~ /ms$/) return (t + 0) * 1000; return (t + 0) * 1000000 }
+    END { printf "WRKRESULT rps=%s p50_us=%d p99_us=%d connect=0 read=%d write=0 status=%d timeout=0\n", rps, us(mean), us(max), failed + errored, bad }' "$1" >>"$1"
+}
+
 # run_wrk URL DURATION OUTFILE: wrk in the background (so a signal stops it at once via the trap);
 # writes OUTFILE.time with wrk's "user sys" CPU seconds (from the shell's children times).
 run_wrk() {
   local url=$1 dur=$2 out=$3 rc=0
   times >"$out.t0"
-  "${WRK_PIN[@]}" "${WRK_BASE[@]}" -d"${dur}s" "$url" >"$out" 2>&1 </dev/null &
+  if [[ "$EDGE" == h2 ]]; then
+    # HTTP/2: CONNS/4 connections of 10 streams each (browsers open one per origin, gRPC clients a few).
+    "${WRK_PIN[@]}" h2load -c $((CONNS / 4 > 0 ? CONNS / 4 : 1)) -m 10 -t "$THREADS" -D "$dur" "$url" >"$out" 2>&1 </dev/null &
+  else
+    "${WRK_PIN[@]}" "${WRK_BASE[@]}" -d"${dur}s" "$url" >"$out" 2>&1 </dev/null &
+  fi
   WRK_PID=$!
   wait "$WRK_PID" || rc=$?
   WRK_PID=""
   times >"$out.t1"
   ((rc == 0)) || { cat "$out" >&2; die "wrk failed against $url (exit $rc)"; }
+  if [[ "$EDGE" == h2 ]]; then h2load_result "$out" "$dur"; fi
   awk 'function s(x,  m){ m=x; sub(/m.*/,"",m); sub(/^[0-9]+m/,"",x); sub(/s$/,"",x); return m*60+x }
        FNR==2{u[FILENAME]=s($1); y[FILENAME]=s($2)}
        END{printf "%.3f %.3f\n", u[ARGV[2]]-u[ARGV[1]], y[ARGV[2]]-y[ARGV[1]]}' "$out.t0" "$out.t1" >"$out.time"
@@ -401,7 +458,7 @@ run_wrk() {
 for name in fulcrum baseline; do
   if has "$name" && ((FULCRUM_WARMUP_S > 0)); then
     log "$name JIT warm-up: ${FULCRUM_WARMUP_S}s of wrk"
-    run_wrk "http://127.0.0.1:${PORT[$name]}/" "$FULCRUM_WARMUP_S" "$RUN_DIR/raw/$name-jit-warmup.txt"
+    run_wrk "$SCHEME://127.0.0.1:${PORT[$name]}/" "$FULCRUM_WARMUP_S" "$RUN_DIR/raw/$name-jit-warmup.txt"
     grep -h WRKRESULT "$RUN_DIR/raw/$name-jit-warmup.txt" >&2 || true
   fi
 done
@@ -409,7 +466,7 @@ done
 ROWS="$RUN_DIR/rows.tsv"; : >"$ROWS"
 for ((r = 1; r <= ROUNDS; r++)); do
   for t in $TARGETS; do
-    url="http://127.0.0.1:${PORT[$t]}/"
+    url="$SCHEME://127.0.0.1:${PORT[$t]}/"
     if ((WARMUP_S > 0)); then run_wrk "$url" "$WARMUP_S" "$RUN_DIR/raw/$t-r$r-warmup.txt"; fi
     out="$RUN_DIR/raw/$t-r$r.txt"
     c0=$(cpu_snap)
@@ -449,6 +506,11 @@ PIN_DESC="no (PIN=0: the OS scheduler places everything on $NCPU CPUs)"
   echo
   echo "- host: $(uname -sr), $NCPU CPUs ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
   echo "- load: \`wrk -t$THREADS -c$CONNS --timeout $WRK_TIMEOUT --latency -s wrk-report.lua -d${DURATION}s\` (+ ${WARMUP_S}s discarded warm-up before each measured run), ${ROUNDS} interleaved round(s); table shows the best round by req/s"
+  case "$EDGE" in
+    https) echo "- edge: HTTPS, TLS 1.3 (wrk's OpenSSL), HTTP/1.1, one EC P-256 certificate for every proxy; one handshake per connection (keep-alive)" ;;
+    h2) echo "- edge: HTTP/2 over TLS 1.3, \`h2load -c $((CONNS / 4 > 0 ? CONNS / 4 : 1)) -m 10 -D ${DURATION}\` instead of wrk: **the p50 column is h2load's mean, the p99 column its maximum**" ;;
+  esac
+  [[ "$EDGE" != http ]] && echo "- fulcrum TLS engine: $FULCRUM_TLS_ENGINE"
   echo "- pinning: $PIN_DESC"
   echo "- backends: 1 nginx ($BACKEND_WORKERS worker) with 3 server blocks 127.0.0.1:19001-19003, \`return 200\` body of $BODY_BYTES bytes, keep-alive"
   echo "- proxies: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (1 worker, least_conn, upstream keepalive 128); haproxy $(if command -v haproxy >/dev/null; then haproxy -v 2>/dev/null | awk 'NR==1{print $3}'; fi) (nbthread 1, leastconn, http-reuse always); fulcrum (\`java $FULCRUM_JAVA_OPTS -jar target/fulcrum.jar\`, ${FULCRUM_WARMUP_S}s JIT warm-up)"
