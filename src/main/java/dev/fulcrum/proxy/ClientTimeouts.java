@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,22 +39,51 @@ final class ClientTimeouts {
     /** Often enough that a flood of slow readers cannot outgrow the budget between two sweeps. */
     private static final long MAX_SWEEP_MILLIS = 100;
 
+    /**
+     * A request in progress, whether the proxy has opened it on a backend yet, and its bytes moved (-1 until a sweep
+     * has seen it: no clock read per request) as of the last sweep.
+     */
+    private static final class Tracked {
+        HttpServerRequest request;
+        boolean forwarded;
+        long bytesMoved;
+        long movedNanos;
+
+        Tracked start(HttpServerRequest next) {
+            request = next;
+            forwarded = false;
+            bytesMoved = -1;
+            return this;
+        }
+    }
+
     private static final class Client {
         int activeRequests;
         long deadlineNanos;
+        /** HTTP/1.x serves a connection's requests one at a time: this one, reused. */
+        final Tracked current = new Tracked();
+        /** HTTP/2 serves many at once: every open stream's (null on an HTTP/1.x connection). */
+        List<Tracked> streams;
         /**
-         * The request in progress (HTTP/1.1 serves a connection's requests one at a time), and whether the proxy
-         * has opened it on a backend yet. Its bytes moved (-1 until a sweep has seen it: no clock read per
-         * request), and the bytes waiting to go out to the client, which shrink as the client reads (as of the last
-         * sweep, which also counts them between requests): those in Vert.x's queues, which its throttle counts, and
-         * those in Netty's outbound buffer.
+         * The bytes waiting to go out to the client, which shrink as the client reads (as of the last sweep, which
+         * also counts them between requests): those in Vert.x's queues, which its throttle counts, and those in
+         * Netty's outbound buffer; and when any of its requests last moved a byte.
          */
-        HttpServerRequest current;
-        boolean forwarded;
-        long bytesMoved;
         long bytesQueued;
         long movedNanos;
         BackendThrottle throttle;
+
+        Tracked of(HttpServerRequest request) {
+            if (streams == null) {
+                return current.request == request ? current : null;
+            }
+            for (Tracked stream : streams) {
+                if (stream.request == request) {
+                    return stream;
+                }
+            }
+            return null;
+        }
     }
 
     private final Supplier<FulcrumConfig> config;
@@ -88,9 +118,14 @@ final class ClientTimeouts {
             return;
         }
         client.activeRequests++;
-        client.current = request;
-        client.forwarded = false;
-        client.bytesMoved = -1;
+        if (request.version() == HttpVersion.HTTP_2) {
+            if (client.streams == null) {
+                client.streams = new ArrayList<>();
+            }
+            client.streams.add(new Tracked().start(request));
+        } else {
+            client.current.start(request);
+        }
     }
 
     /** Call when the response to {@code request} is over: a connection with none open is idle from now on. */
@@ -99,20 +134,21 @@ final class ClientTimeouts {
         if (client == null) {
             return;
         }
+        if (client.streams != null) {
+            client.streams.removeIf(stream -> stream.request == request);
+        }
         if (--client.activeRequests == 0) {
-            client.current = null;
+            client.current.request = null;
             client.deadlineNanos = System.nanoTime() + config.get().limits().clientIdleTimeout().toNanos();
-        } else if (client.current == request) {
-            // HTTP/2 serves several at once: an ended stream, whose bytes no longer move, must not look stalled.
-            client.current = null;
         }
     }
 
     /** {@code request} is open on a backend now: an upload that stops from here on may be the client's doing. */
     void forwarded(HttpServerRequest request) {
         Client client = clients.get(request.connection());
-        if (client != null && client.current == request) {
-            client.forwarded = true;
+        Tracked tracked = client == null ? null : client.of(request);
+        if (tracked != null) {
+            tracked.forwarded = true;
         }
     }
 
@@ -147,7 +183,7 @@ final class ClientTimeouts {
             // The bytes still to go out count between requests too: the tail of a response the client never read.
             long waiting = Connections.queuedBytes(entry.getKey())
                     + (client.throttle == null ? 0 : client.throttle.unwritten());
-            if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : stalled(client, current.limits(), requestTimeout, now, waiting)) {
+            if (client.activeRequests == 0 ? now - client.deadlineNanos > 0 : anyStalled(client, current.limits(), requestTimeout, now, waiting)) {
                 it.remove();
                 Connections.closeNow(entry.getKey());
             } else if (waiting > 0) {
@@ -173,9 +209,27 @@ final class ClientTimeouts {
         return queued;
     }
 
-    /** The request in progress has moved no byte of its bodies for longer than whoever should move them may take. */
-    private static boolean stalled(Client client, ClientLimits limits, Duration requestTimeout, long now, long queued) {
-        HttpServerRequest request = client.current;
+    /**
+     * Whether a request in progress on the connection has moved no byte of its bodies for longer than whoever should
+     * move them may take: on HTTP/2, any one of its streams (one stalled stream holds its backend like a connection).
+     */
+    private static boolean anyStalled(Client client, ClientLimits limits, Duration requestTimeout, long now, long queued) {
+        boolean queueMoved = queued != client.bytesQueued;
+        client.bytesQueued = queued;
+        if (client.streams == null) {
+            return stalled(client, client.current, queueMoved, limits, requestTimeout, now);
+        }
+        for (Tracked stream : client.streams) {
+            if (stalled(client, stream, queueMoved, limits, requestTimeout, now)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean stalled(Client client, Tracked tracked, boolean queueMoved, ClientLimits limits,
+                                   Duration requestTimeout, long now) {
+        HttpServerRequest request = tracked.request;
         if (request == null) {
             return false;
         }
@@ -183,9 +237,9 @@ final class ClientTimeouts {
         long moved = request.bytesRead() + response.bytesWritten();
         // The response's bytes count when handed over to go out; a client reading a large one slowly takes them
         // out of the queue long after that.
-        if (moved != client.bytesMoved || queued != client.bytesQueued) {
-            client.bytesMoved = moved;
-            client.bytesQueued = queued;
+        if (moved != tracked.bytesMoved || queueMoved) {
+            tracked.bytesMoved = moved;
+            tracked.movedNanos = now;
             client.movedNanos = now;
             return false;
         }
@@ -198,7 +252,7 @@ final class ClientTimeouts {
             // An upload that has stopped: the client is not sending, or the proxy is not reading it, because no
             // backend is connected yet (requestTimeout and connectTimeout count that) or the backend is not taking
             // it (backpressure).
-            if (!client.forwarded) {
+            if (!tracked.forwarded) {
                 return false;
             }
             allowed = Connections.reading(request.connection()) ? limits.clientIdleTimeout() : requestTimeout;
@@ -207,6 +261,6 @@ final class ClientTimeouts {
             // that is only a backstop, for a body counted before its head is written (an HTTP/1.0 client's).
             allowed = requestTimeout.multipliedBy(2);
         }
-        return now - client.movedNanos > allowed.toNanos();
+        return now - tracked.movedNanos > allowed.toNanos();
     }
 }

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
@@ -66,8 +67,9 @@ final class Forwarding implements ProxyInterceptor {
         // The proxy stamps its own Date (ResponseWriter), as NGINX does. Where vertx-http-proxy sends the response
         // (a Warning), a Date left here would cost a parse, once the largest single cost in the profile.
         response.headers().remove(HttpHeaders.DATE);
-        if (exchanges.draining() && !handshake) {
-            HttpServerRequest client = ctx.request().proxiedRequest();
+        HttpServerRequest client = ctx.request().proxiedRequest();
+        // On HTTP/2 the listener's shutdown says it with a GOAWAY; a Connection header is malformed there.
+        if (exchanges.draining() && !handshake && client.version() != HttpVersion.HTTP_2) {
             exchanges.toldToClose(client.connection());
             // Set last, as the head is written: Vert.x itself writes "keep-alive" to an HTTP/1.0 client that asked.
             client.response().headersEndHandler(head -> client.response().headers().set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE));

@@ -7,11 +7,15 @@ import dev.fulcrum.health.LocalResources;
 import dev.fulcrum.health.TlsFailure;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.StreamResetException;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.MediaType;
 import io.vertx.httpproxy.ProxyContext;
@@ -139,6 +143,19 @@ final class OutcomeInterceptor implements ProxyInterceptor {
     }
 
     private Future<ProxyResponse> failed(ProxyContext ctx, Exchange exchange, Throwable error) {
+        HttpServerRequest client = ctx.request().proxiedRequest();
+        if (error instanceof StreamResetException && client.version() == HttpVersion.HTTP_2 && !client.response().closed()) {
+            // An HTTP/2 client that resets its stream fails the backend request before Vert.x marks the stream
+            // closed: looked at again once it has, the client is gone and its request is not retried (else every
+            // reset of a rapid-reset flood would reach a second backend).
+            Promise<ProxyResponse> decided = Promise.promise();
+            Vertx.currentContext().runOnContext(v -> judged(ctx, exchange, error).onComplete(decided));
+            return decided.future();
+        }
+        return judged(ctx, exchange, error);
+    }
+
+    private Future<ProxyResponse> judged(ProxyContext ctx, Exchange exchange, Throwable error) {
         exchange.answered();
         BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
         Backend backend = exchange.backend();

@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyContext;
@@ -64,11 +66,14 @@ final class RequestBodyLimit implements ProxyInterceptor {
     }
 
     private static ProxyResponse tooLarge(ProxyContext ctx) {
-        // The rest of the body is still on its way: the connection cannot carry another request.
-        RequestFraming.closeAfterAnswer(ctx.request().proxiedRequest());
-        return ctx.request().release().response()
-                .setStatusCode(413)
-                .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
-                .putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+        HttpServerRequest client = ctx.request().proxiedRequest();
+        ProxyResponse response = ctx.request().release().response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+        if (client.version() != HttpVersion.HTTP_2) {
+            // The rest of the body is still on its way: the connection cannot carry another request. (On HTTP/2
+            // the stream is reset once answered, and the connection's other streams go on.)
+            RequestFraming.closeAfterAnswer(client);
+            response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
+        return response;
     }
 }

@@ -4,8 +4,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.HostAndPort;
 
 import java.util.List;
 import java.util.Set;
@@ -54,45 +54,38 @@ final class RequestFraming {
             return reject(request);
         }
         if (request.version() == HttpVersion.HTTP_2) {
-            return admitHttp2(request, headers, hosts);
+            admitHttp2(request, headers);
         }
         return true;
     }
 
     /**
-     * RFC 9113 §8.3.1: a Host that names another authority than {@code :authority} makes the request malformed
-     * (the backend would read the Host, the routes the authority). An HTTP/2 body needs no Content-Length, which an
-     * HTTP/1.1 backend does: one of unknown length is sent chunked (vertx-http-proxy 5.0 would send none of it and
+     * An HTTP/2 body needs no Content-Length, which an HTTP/1.1 backend does: one of unknown length is sent chunked (vertx-http-proxy 5.0 would send none of it and
      * answer 200, upstream #147). Vert.x calls the handler before it knows whether the body is empty, so methods
      * that never carry one are left as they are.
      */
-    private static boolean admitHttp2(HttpServerRequest request, MultiMap headers, List<String> hosts) {
-        if (hosts.size() == 1) {
-            HostAndPort host = HostAndPort.parseAuthority(hosts.get(0), -1);
-            HostAndPort authority = request.authority();
-            if (host == null || authority == null || !host.host().equalsIgnoreCase(authority.host())
-                    || host.port() != authority.port()) {
-                return reject(request);
-            }
-        }
+    private static void admitHttp2(HttpServerRequest request, MultiMap headers) {
         if (!headers.contains(HttpHeaders.CONTENT_LENGTH) && !BODILESS.contains(request.method())) {
             headers.set(HttpHeaders.TRANSFER_ENCODING, HttpHeaders.CHUNKED);
         }
-        return true;
     }
 
     static boolean reject(HttpServerRequest request) {
         return refuse(request, 400);
     }
 
-    /** Answers {@code status} with an empty body and closes the connection once it is written. */
+    /**
+     * Answers {@code status} with an empty body and closes the connection once it is written. On HTTP/2 only the
+     * stream ends: the others on its connection are framed apart, and a Connection header would make the response
+     * malformed there (RFC 9113 §8.2.2).
+     */
     static boolean refuse(HttpServerRequest request, int status) {
-        closeAfterAnswer(request);
-        request.response()
-                .setStatusCode(status)
-                .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
-                .putHeader(HttpHeaders.CONTENT_LENGTH, "0")
-                .end();
+        HttpServerResponse response = request.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+        if (request.version() != HttpVersion.HTTP_2) {
+            closeAfterAnswer(request);
+            response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
+        response.end();
         return false;
     }
 
