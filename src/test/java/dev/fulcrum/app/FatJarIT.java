@@ -2,10 +2,15 @@ package dev.fulcrum.app;
 
 import dev.fulcrum.support.Await;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.PemCertificates;
 import dev.fulcrum.support.Ports;
 import dev.fulcrum.support.TestBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
 import io.vertx.junit5.VertxExtension;
@@ -83,6 +88,26 @@ class FatJarIT {
         // The status page is in the jar, and /status names the jar's version.
         assertTrue(admin.get("/").await().body().contains("fetch('/status'"));
         assertNotEquals("dev", new JsonObject(admin.get("/status").await().body()).getString("version"));
+    }
+
+    /** HTTPS with HTTP/2 by ALPN from the jar, on BoringSSL: netty-tcnative's native library loads from inside it. */
+    @Test
+    void jarServesHttpsAndHttp2OnTheOpensslEngine(Vertx vertx, @TempDir Path dir) throws Exception {
+        TestBackend backend = TestBackend.start(vertx, "over-tls");
+        PemCertificates.Pair pair = PemCertificates.ec(dir, "edge", 30, "localhost");
+        int[] ports = Ports.free(3);
+        Path config = Files.writeString(dir.resolve("config.json"), """
+                {"listenPort": "127.0.0.1:%d", "adminPort": "127.0.0.1:%d", "warmUp": "0s", "servers": ["%s"],
+                 "tls": {"listenPort": "127.0.0.1:%d", "engine": "openssl",
+                         "certificates": [{"certFile": "%s", "keyFile": "%s"}]}}
+                """.formatted(ports[0], ports[1], backend.url(), ports[2], pair.cert(), pair.key()));
+
+        launch(dir, "--config", config.toString());
+        HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
+                .setUseAlpn(true).setProtocolVersion(HttpVersion.HTTP_2));
+        Await.until("the jar answers over HTTPS", Duration.ofSeconds(30), () -> h2.request(HttpMethod.GET, ports[2], "localhost", "/")
+                .compose(req -> req.send()).compose(resp -> resp.body().map(body -> resp.version() + " " + body))
+                .otherwise("").await().equals("HTTP_2 over-tls"));
     }
 
     @Test
