@@ -25,7 +25,8 @@
 # BASELINE_JAR (for the target baseline: another build of Fulcrum, e.g. the one before a change, run beside
 # target/fulcrum.jar on the same CPU with the same options, its rounds interleaved with fulcrum's),
 # FULCRUM_ROUTES [0] (1: target fulcrum serves its servers through one catch-all route, the cost of the route table;
-# baseline keeps the plain config, so a build before routes can be compared), EDGE [http] (https: every proxy
+# baseline keeps the plain config, so a build before routes can be compared), FULCRUM_EXTRA [""] (JSON members
+# added to target fulcrum's config only, e.g. '"requestIdHeader": ""', to measure what one feature costs), EDGE [http] (https: every proxy
 # terminates TLS with the same EC P-256 certificate, made here with openssl, and wrk speaks HTTP/1.1 over it, one
 # handshake per connection; h2: the same, with h2load -c CONNS/4 -m 10 speaking HTTP/2; the target direct has no
 # TLS and is left out), FULCRUM_TLS_ENGINE [jdk] (openssl: Fulcrum's "tls.engine", netty-tcnative's BoringSSL).
@@ -66,6 +67,7 @@ declare -A PORT=([direct]=19001 [nginx]=19020 [haproxy]=19030 [fulcrum]=19040 [b
 declare -A ADMIN_PORT=([fulcrum]=19041 [baseline]=19051)
 BASELINE_JAR="${BASELINE_JAR:-}"
 FULCRUM_ROUTES="${FULCRUM_ROUTES:-0}"
+FULCRUM_EXTRA="${FULCRUM_EXTRA:-}"
 EDGE="${EDGE:-http}"
 FULCRUM_TLS_ENGINE="${FULCRUM_TLS_ENGINE:-jdk}"
 
@@ -318,6 +320,7 @@ EOF
 for name in fulcrum baseline; do
   routes=""
   [[ "$name" == fulcrum && "$FULCRUM_ROUTES" == 1 ]] && routes=', "routes": [{"pool": "default"}]'
+  [[ "$name" == fulcrum && -n "$FULCRUM_EXTRA" ]] && routes="$routes, $FULCRUM_EXTRA"
   listen="\"listenPort\": \"127.0.0.1:${PORT[$name]}\""
   if [[ "$EDGE" != http ]]; then
     engine=""
