@@ -135,7 +135,9 @@ wait_ready() {
       tail -n 20 "$RUN_DIR/logs/$name.log" >&2 || true
       die "$name (pid $pid) exited before becoming ready on port $port"
     fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/" || true)
+    local scheme=http
+    [[ "$name" != backend ]] && scheme=$SCHEME
+    code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "$scheme://127.0.0.1:$port/" || true)
     [[ "$code" == 200 ]] && break
     ((SECONDS - t0 >= timeout)) && { tail -n 20 "$RUN_DIR/logs/$name.log" >&2 || true; die "$name not ready on 127.0.0.1:$port after ${timeout}s (last HTTP code: ${code:-none})"; }
     sleep 0.2
@@ -276,8 +278,8 @@ EOF
   if [[ "$EDGE" == http ]]; then
     echo "    listen 127.0.0.1:${PORT[nginx]} backlog=4096;"
   else
-    echo "    listen 127.0.0.1:${PORT[nginx]} ssl backlog=4096;"
-    echo "    http2 on;"
+    # The listen parameter, not \`http2 on\`: Debian 12's nginx 1.22 predates that directive.
+    echo "    listen 127.0.0.1:${PORT[nginx]} ssl http2 backlog=4096;"
     echo "    ssl_certificate $RUN_DIR/edge.crt;"
     echo "    ssl_certificate_key $RUN_DIR/edge.key;"
     echo "    ssl_protocols TLSv1.2 TLSv1.3;"

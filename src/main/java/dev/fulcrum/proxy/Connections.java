@@ -25,6 +25,11 @@ final class Connections {
         }
     }
 
+    /** Whether {@code connection}'s socket is still open (an HTTP/2 client's may close before its streams are marked so). */
+    static boolean open(HttpConnection connection) {
+        return !(connection instanceof ConnectionBase internal) || internal.channel().isActive();
+    }
+
     /** The listening socket that accepted {@code connection}, or null if Vert.x does not say. */
     static Channel listener(HttpConnection connection) {
         return connection instanceof ConnectionBase internal ? internal.channel().parent() : null;

@@ -15,7 +15,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.StreamResetException;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.MediaType;
 import io.vertx.httpproxy.ProxyContext;
@@ -144,10 +143,11 @@ final class OutcomeInterceptor implements ProxyInterceptor {
 
     private Future<ProxyResponse> failed(ProxyContext ctx, Exchange exchange, Throwable error) {
         HttpServerRequest client = ctx.request().proxiedRequest();
-        if (error instanceof StreamResetException && client.version() == HttpVersion.HTTP_2 && !client.response().closed()) {
-            // An HTTP/2 client that resets its stream fails the backend request before Vert.x marks the stream
-            // closed: looked at again once it has, the client is gone and its request is not retried (else every
-            // reset of a rapid-reset flood would reach a second backend).
+        if (client.version() == HttpVersion.HTTP_2 && !client.response().closed()) {
+            // An HTTP/2 client that resets its stream, or closes its connection, fails the backend request before
+            // Vert.x marks the stream closed: looked at again once it has, the client is gone, its request is not
+            // retried (else every reset of a rapid-reset flood would reach a second backend) and the backend is not
+            // blamed (a load generator stopping with 160 streams open ejected every backend).
             Promise<ProxyResponse> decided = Promise.promise();
             Vertx.currentContext().runOnContext(v -> judged(ctx, exchange, error).onComplete(decided));
             return decided.future();
@@ -159,7 +159,8 @@ final class OutcomeInterceptor implements ProxyInterceptor {
         exchange.answered();
         BackendFailure failure = exchange.timedOut() ? BackendFailure.RESPONSE_TIMEOUT : BackendFailure.of(error);
         Backend backend = exchange.backend();
-        boolean clientGone = ctx.request().proxiedRequest().response().closed();
+        HttpServerRequest client = ctx.request().proxiedRequest();
+        boolean clientGone = client.response().closed() || !Connections.open(client.connection());
         if (backend != null) {
             long nanos = exchange.answeredBy(backend);
             if (!clientGone && failure != BackendFailure.LOCAL_RESOURCES) {

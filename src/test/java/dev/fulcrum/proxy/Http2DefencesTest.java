@@ -146,6 +146,30 @@ class Http2DefencesTest {
     }
 
     /**
+     * A client that closes its connection with many streams open (a load generator stopping, a phone losing its
+     * network) is gone: its requests fail on the backends' side, which must not be blamed for it (ejected) nor
+     * given the requests again (retried).
+     */
+    @Test
+    void aConnectionClosedWithStreamsOpenBlamesNoBackend(Vertx vertx) {
+        TestBackend backend = TestBackend.start(vertx, "slow", req -> vertx.setTimer(500, t -> req.response().end("late")));
+        Fulcrum fulcrum = Balancer.start(vertx, h2c(backend));
+
+        try (RawHttp2 client = RawHttp2.connect(fulcrum.port())) {
+            for (int i = 0; i < 10; i++) {
+                client.get("/" + i);
+            }
+            Await.until("the backend has every request", Duration.ofSeconds(5), () -> backend.requests() == 10);
+        }
+        InFlight.awaitNone(fulcrum, "after the close");
+
+        Scrape scrape = Scrape.of(vertx, fulcrum.adminPort());
+        assertEquals(0.0, scrape.count("fulcrum_backend_ejections_total", "backend", backend.url(), "pool", "default"));
+        assertEquals(0.0, scrape.count("fulcrum_retries_total", "backend", backend.url(), "pool", "default"));
+        assertEquals(10, backend.requests());
+    }
+
+    /**
      * Netty counts the fragments of under 8 KiB that leave a header block open, the HEADERS frame's included: the
      * CONTINUATION after the sixteenth is refused, so a block can no longer be spread over thousands of frames.
      */
