@@ -6,6 +6,7 @@ import dev.fulcrum.config.HashKey;
 import dev.fulcrum.config.PoolSettings;
 import dev.fulcrum.config.RouteAction;
 import dev.fulcrum.config.ServerSpec;
+import dev.fulcrum.config.StatusRanges;
 import dev.fulcrum.routing.Route;
 
 import java.lang.reflect.RecordComponent;
@@ -139,9 +140,12 @@ final class ConfigChanges {
         return parts.isEmpty() ? "reordered" : String.join(" ", parts);
     }
 
-    /** A group of fields (healthCheck, stickyCookie); a HashKey is one value, spelled as in the file. */
+    /**
+     * A group of fields (healthCheck, stickyCookie); a HashKey and an expectedStatus are one value each, spelled as
+     * in the file (an expectedStatus's parsed ranges would show as array identities).
+     */
     private static boolean isGroup(Object value) {
-        return value instanceof Record && !(value instanceof HashKey);
+        return value instanceof Record && !(value instanceof HashKey) && !(value instanceof StatusRanges);
     }
 
     private static Object read(RecordComponent field, Record config) {

@@ -74,6 +74,7 @@ final class BackendOrigin implements OriginRequestProvider {
             // Failures reach the proxy through the response future; without a handler Vert.x also logs each
             // one as SEVERE, which a client closing its connection early must not do.
             request.exceptionHandler(IGNORE);
+            exchange.identify(request);
             if (request.version() == HttpVersion.HTTP_2 && asksForTrailers(client)) {
                 // TE is hop-by-hop, and the proxy drops it; gRPC needs it to reach an HTTP/2 backend, where
                 // "trailers" is the one value allowed (RFC 9113 §8.2.2).

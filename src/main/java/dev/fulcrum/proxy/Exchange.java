@@ -39,6 +39,13 @@ final class Exchange {
         this.record = record;
     }
 
+    /** The request's ID goes on {@code toBackend} if Fulcrum made it; see {@link ResponseRecords.Open#identify}. */
+    void identify(HttpClientRequest toBackend) {
+        if (record != null) {
+            record.identify(toBackend);
+        }
+    }
+
     static Exchange begin(ProxyContext ctx, ResponseRecords.Open record) {
         Exchange exchange = new Exchange(record);
         ctx.set(KEY, exchange);

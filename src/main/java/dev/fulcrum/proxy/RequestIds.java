@@ -18,18 +18,18 @@ final class RequestIds {
     }
 
     /**
-     * The request's ID, set on the request (for the backend) and the response (for the client). {@code header} is
-     * made once per config with {@link io.vertx.core.http.HttpHeaders#createOptimized}: its hash is kept, and this
-     * runs three header operations per request.
+     * The client's own ID in {@code header}, if it is a sane one; an invalid one is removed from the request, and null
+     * returned (Fulcrum's fresh ID then goes on the backend's request: see {@link ResponseRecords}). {@code header}
+     * is made once per config with {@link io.vertx.core.http.HttpHeaders#createOptimized}: its hash is kept. A valid
+     * ID travels with the client's request as it is; the request Vert.x decoded is otherwise left untouched.
      */
-    static String assign(HttpServerRequest request, CharSequence header) {
+    static String clientsOwn(HttpServerRequest request, CharSequence header) {
         String id = request.headers().get(header);
-        if (id == null || !acceptable(id)) {
-            id = fresh();
-            request.headers().set(header, id);
+        if (id == null || acceptable(id)) {
+            return id;
         }
-        request.response().headers().set(header, id);
-        return id;
+        request.headers().remove(header);
+        return null;
     }
 
     /** Letters, digits and {@code -._~:/+=@}: what the common ID schemes use, and nothing that could break a log line. */

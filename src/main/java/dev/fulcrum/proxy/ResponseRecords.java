@@ -8,6 +8,7 @@ import dev.fulcrum.config.Cidr;
 import dev.fulcrum.config.RouteAction;
 import dev.fulcrum.routing.Route;
 import dev.fulcrum.metrics.BackendMeters;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -55,8 +56,17 @@ final class ResponseRecords {
      */
     void arrived(HttpServerRequest request) {
         CharSequence header = idHeader();
-        String id = header == null ? null : RequestIds.assign(request, header);
-        Open record = new Open(System.nanoTime(), id, none);
+        String id = null;
+        CharSequence freshIdHeader = null;
+        if (header != null) {
+            id = RequestIds.clientsOwn(request, header);
+            if (id == null) {
+                id = RequestIds.fresh();
+                freshIdHeader = header;
+            }
+            request.response().headers().set(header, id);
+        }
+        Open record = new Open(System.nanoTime(), id, freshIdHeader, none);
         open.put(request, record);
         request.response().endHandler(ended -> ended(request, record));
     }
@@ -114,16 +124,26 @@ final class ResponseRecords {
 
         private final long arrivedNanos;
         private final String id;
+        /** The ID header, when the ID is Fulcrum's own and has yet to reach the backend; else null. */
+        private final CharSequence freshIdHeader;
         private BackendMeters meters;
         private Backend backend;
         private long backendNanos = -1;
         private Integer route;
         private String pool;
 
-        private Open(long arrivedNanos, String id, BackendMeters meters) {
+        private Open(long arrivedNanos, String id, CharSequence freshIdHeader, BackendMeters meters) {
             this.arrivedNanos = arrivedNanos;
             this.id = id;
+            this.freshIdHeader = freshIdHeader;
             this.meters = meters;
+        }
+
+        /** Puts the request's ID on {@code toBackend} if Fulcrum made it (a client's own travels with its request). */
+        void identify(HttpClientRequest toBackend) {
+            if (freshIdHeader != null) {
+                toBackend.putHeader(freshIdHeader, id);
+            }
         }
 
         /**

@@ -14,6 +14,12 @@ class ConfigChangesTest {
     }
 
     @Test
+    void anExpectedStatusIsOneValueAsTheFileSpellsIt() {
+        assertEquals("healthCheck.expectedStatus 200-499 -> 200-299,404", ConfigChanges.describe(parse(""),
+                parse(", \"healthCheck\": {\"expectedStatus\": \"200-299,404\"}")));
+    }
+
+    @Test
     void namesEachChangedFieldWithItsOldAndNewValue() {
         FulcrumConfig before = parse(", \"requestTimeout\": \"1m\"");
         FulcrumConfig after = ConfigParser.parse("""

@@ -3,6 +3,7 @@ package dev.fulcrum.proxy;
 import dev.fulcrum.app.Fulcrum;
 import dev.fulcrum.support.Balancer;
 import dev.fulcrum.support.Http;
+import dev.fulcrum.support.LogFile;
 import dev.fulcrum.support.PemCertificates;
 import dev.fulcrum.support.PemCertificates.Pair;
 import dev.fulcrum.support.RawHttp;
@@ -83,7 +84,8 @@ class TlsListenerTest {
                 .putHeader("x-app", "1")
                 .end("over h2"));
         Pair a = PemCertificates.ec(dir, "a", 30, "a.example.com");
-        Fulcrum fulcrum = Balancer.start(vertx, Balancer.withTls(Balancer.config(keepAlive), a));
+        Fulcrum fulcrum = Balancer.start(vertx, Balancer.withTls(Balancer.config(keepAlive), a)
+                .put("accessLog", new JsonObject().put("path", dir.resolve("access.log").toString())));
         HttpClient client = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
                 .setUseAlpn(true).setProtocolVersion(HttpVersion.HTTP_2));
 
@@ -100,8 +102,12 @@ class TlsListenerTest {
             assertEquals(null, response.getHeader("keep-alive"));
             assertEquals(null, response.getHeader("x-private"), "a header the Connection header names is hop-by-hop too");
         }
-        assertEquals(3.0, Scrape.of(vertx, fulcrum.adminPort())
-                .count("fulcrum_requests_total", "backend", keepAlive.url(), "code", "200", "pool", "default"));
+        Scrape scrape = Scrape.of(vertx, fulcrum.adminPort());
+        assertEquals(3.0, scrape.count("fulcrum_requests_total", "backend", keepAlive.url(), "code", "200", "pool", "default"));
+        assertEquals(3.0, scrape.count("fulcrum_client_requests_total", "protocol", "HTTP/2.0", "scheme", "https"));
+        assertEquals(0.0, scrape.count("fulcrum_client_requests_total", "protocol", "HTTP/1.1", "scheme", "https"));
+        List<String> logged = LogFile.lines(dir.resolve("access.log"), 3);
+        assertTrue(logged.stream().allMatch(line -> new JsonObject(line).getString("protocol").equals("HTTP/2.0")), logged.toString());
     }
 
     @Test
