@@ -92,7 +92,8 @@ public final class ProxyVerticle extends VerticleBase {
         ConfigEvents.consume(vertx.eventBus(), this::routeWith);
 
         Supplier<Routing> current = () -> routing;
-        records = new ResponseRecords(metrics.none(), protocolCounters(), timeouts, accessLogs, current);
+        // Micrometer hands every verticle the same counters.
+        records = new ResponseRecords(metrics.none(), metrics.clientRequestCounters(), timeouts, accessLogs, current);
         StickySessions sticky = new StickySessions();
         BackendOrigin origin = new BackendOrigin(current, clients, timeouts, sticky);
         HttpDate date = new HttpDate();
@@ -190,7 +191,7 @@ public final class ProxyVerticle extends VerticleBase {
             // Listeners left by a listenPort edit may still be finishing requests of their own.
             List<Future<Void>> closing = new ArrayList<>(retiring);
             closing.add(server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
-                if (tlsServer != null) {
+            if (tlsServer != null) {
                 closing.add(tlsServer.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
             }
             return Future.join(closing).transform(closed -> exchangesEnded(SETTLE_POLLS));
@@ -319,11 +320,6 @@ public final class ProxyVerticle extends VerticleBase {
                     metrics.none(pool.name())));
         }
         return new Routing(config, routes, pools);
-    }
-
-    /** One set for every verticle: Micrometer hands the same counters back to each. */
-    private io.micrometer.core.instrument.Counter[][] protocolCounters() {
-        return metrics.clientRequestCounters();
     }
 
     private <T> Future<T> onContext(Supplier<Future<T>> action) {
