@@ -67,6 +67,8 @@ class CertificateRotationTest {
 
         assertEquals(0, loop.failed.get(), "failed requests out of " + loop.served.get());
         assertNotEquals(before, read(renewed.cert()));
+        // The listener takes the pair a moment before the reload's bookkeeping (and its metrics) ends.
+        Await.until("the renewal counted as applied", WAIT, () -> fulcrum.status().generation() == 2);
         Scrape scrape = Scrape.of(vertx, fulcrum.adminPort());
         assertEquals((double) read(renewed.cert()).getNotAfter().toInstant().getEpochSecond(),
                 scrape.value("fulcrum_tls_certificate_expiry_timestamp_seconds", "name", HOST));
@@ -127,7 +129,8 @@ class CertificateRotationTest {
 
         renewed.copyOver(live);
         Await.until("the good pair applied", WAIT, () -> TlsClient.served(fulcrum.tlsPort(), HOST).equals(read(renewed.cert())));
-        assertEquals(1, fulcrum.status().generation() - 1, "one applied edit: " + fulcrum.status());
+        // The listener takes the pair a moment before the reload's bookkeeping ends.
+        Await.until("the edit counted as applied", WAIT, () -> fulcrum.status().generation() == 2);
     }
 
     /** With scans an hour apart, SIGHUP (the watcher's rescan) is what reads the renewed files. */
