@@ -129,6 +129,25 @@ class TlsConfigTest {
         assertEquals(TlsSettings.Engine.JDK, ConfigParser.parse(valid.encode()).tls().engine());
     }
 
+    @Test
+    void theReadmesExampleIsValid() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        int section = readme.indexOf("## HTTPS and HTTP/2");
+        int start = readme.indexOf("```json", section) + "```json".length();
+        String example = readme.substring(start, readme.indexOf("```", start));
+        for (String name : List.of("shop", "wildcard")) {
+            Path secret = Files.createDirectories(dir.resolve(name));
+            Pair pair = PemCertificates.ec(secret, "tls", 30, name.equals("shop") ? "shop.example.com" : "*.example.com");
+            assertEquals(secret.resolve("tls.crt"), pair.cert());
+        }
+
+        FulcrumConfig config = ConfigParser.parse(example.replace("/etc/fulcrum/tls", dir.toString()));
+
+        assertEquals(2, config.tls().certificates().size());
+        assertTrue(config.tls().httpsRedirect());
+        assertEquals(List.of(), config.warnings());
+    }
+
     private static JsonObject with(JsonObject config, String field, Object value) {
         JsonObject copy = config.copy();
         copy.getJsonObject("tls").put(field, value);
