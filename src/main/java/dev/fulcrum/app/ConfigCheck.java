@@ -89,10 +89,20 @@ final class ConfigCheck {
         if (config.routes().isEmpty() && config.pools().size() == 1) {
             int servers = config.serverCount();
             return servers + (servers == 1 ? " server, " : " servers, ") + config.algorithm()
-                    + ", listening on " + shown(config.listen()) + ", admin on " + shown(config.admin())
+                    + ", listening on " + shown(config.listen()) + https(config) + ", admin on " + shown(config.admin())
                     + ", health checks every " + GoDuration.format(config.healthCheckInterval());
         }
-        return serving(config) + ", listening on " + shown(config.listen()) + ", admin on " + shown(config.admin());
+        return serving(config) + ", listening on " + shown(config.listen()) + https(config) + ", admin on " + shown(config.admin());
+    }
+
+    /** ", HTTPS on :8443 (2 certificates)", or nothing without an HTTPS listener. */
+    private static String https(FulcrumConfig config) {
+        if (config.tls() == null) {
+            return "";
+        }
+        int certificates = config.tls().certificates().size();
+        return ", HTTPS on " + shown(config.tls().listen()) + " (" + certificates
+                + (certificates == 1 ? " certificate)" : " certificates)");
     }
 
     /**

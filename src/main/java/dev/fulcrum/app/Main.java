@@ -136,6 +136,7 @@ public final class Main {
         config.warnings().forEach(warning -> log.warning("config: " + warning));
         fulcrum.watch(configPath);
         log.info(() -> "listening on " + config.listen().host() + ":" + fulcrum.port()
+                + (config.tls() == null ? "" : ", HTTPS on " + config.tls().listen().host() + ":" + fulcrum.tlsPort())
                 + " (admin on " + config.admin().host() + ":" + fulcrum.adminPort() + "), "
                 + ConfigCheck.serving(config)
                 + " (" + eventLoops + " event loop(s), " + started.transport().name()

@@ -1,6 +1,7 @@
 package dev.fulcrum.app;
 
 import dev.fulcrum.app.InProcessMain.Outcome;
+import dev.fulcrum.support.PemCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,22 @@ class ConfigCheckTest {
 
         assertEquals(new Outcome(0, "config OK: 3 servers, round-robin, listening on :8080, admin on 127.0.0.1:9911,"
                 + " health checks every 2s\n", ""), checked);
+    }
+
+    @Test
+    void anHttpsListenerIsNamedWithItsCertificatesAndAnExpiringOneWarned(@TempDir Path dir) throws Exception {
+        PemCertificates.Pair pair = PemCertificates.ec(dir, "soon", 5, "soon.example.com");
+        Path file = Files.writeString(dir.resolve("config.json"), """
+                {"servers": ["http://a:1"], "tls": {"certificates": [{"certFile": "%s", "keyFile": "%s"}]}}
+                """.formatted(pair.cert(), pair.key()));
+
+        Outcome checked = InProcessMain.run("check", "--config", file.toString());
+
+        assertEquals(0, checked.status());
+        assertTrue(checked.out().endsWith("config OK: 1 server, least-busy, listening on :8080, HTTPS on :8443 (1 certificate),"
+                + " admin on :9901, health checks every 5s\n"), checked.out());
+        assertTrue(checked.out().startsWith("warning: tls.certificates[0]: the certificate for soon.example.com expires on "),
+                checked.out());
     }
 
     @Test
