@@ -229,15 +229,19 @@ public final class Fulcrum implements ConfigWatcher.Target {
 
     /**
      * New handshakes get {@code next}'s certificates on every listener; if one cannot take them, the reload is refused
-     * (the pair was checked when parsed, so that is a surprise) and the listeners that did keep serving the new pair.
+     * (the pair was checked when parsed, so that is a surprise). One proxy after the other: their listeners share one
+     * server, which fails an update asked for while another is under way.
      */
     private Future<Void> useCertificates(FulcrumConfig next) {
         if (next.tls() == null) {
             return Future.succeededFuture();
         }
-        return Future.all(proxies.stream().map(proxy -> proxy.useCertificates(next.tls())).toList())
-                .transform(updated -> updated.succeeded() ? Future.succeededFuture()
-                        : Future.failedFuture("tls.certificates: the HTTPS listener refused them: " + updated.cause().getMessage()));
+        Future<Boolean> updated = Future.succeededFuture();
+        for (ProxyVerticle proxy : proxies) {
+            updated = updated.compose(done -> proxy.useCertificates(next.tls()));
+        }
+        return updated.transform(done -> done.succeeded() ? Future.succeededFuture()
+                : Future.failedFuture("tls.certificates: the HTTPS listener refused them: " + done.cause()));
     }
 
     @Override

@@ -139,7 +139,9 @@ public final class ConfigWatcher extends VerticleBase {
         vertx.executeBlocking(() -> fingerprint(files), false).onComplete(read -> {
             checkingFiles = false;
             String seen = read.succeeded() ? read.result() : null;
-            if (!Objects.equals(seen, filesSeen)) {
+            // While an edit is being applied, the same text offered again would be dropped as no change: the next
+            // scan, after it, sees the files' change still.
+            if (!Objects.equals(seen, filesSeen) && !applying) {
                 filesSeen = seen;
                 lastText = null;
                 retriever.getConfig();
