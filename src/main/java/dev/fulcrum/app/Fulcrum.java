@@ -186,7 +186,7 @@ public final class Fulcrum implements ConfigWatcher.Target {
             // applied once all of them serve from it, so that readiness never reports what is not served yet.
             return Future.all(proxies.stream().map(ProxyVerticle::settled).toList());
         }).map(v -> {
-            // Counted before the generation moves, so that a scrape that sees the new generation sees its count too.
+            // Counted before the generation moves (a scrape reads the series one after the other, in no set order).
             metrics.reloadApplied();
             ReloadStatus applied = status.updateAndGet(current -> current.applied(text));
             config = next;
