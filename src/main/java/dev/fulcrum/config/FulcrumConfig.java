@@ -12,8 +12,8 @@ import java.util.Objects;
 
 /**
  * One validated, immutable configuration snapshot ({@code accessLog} and {@code stickyCookie} are null when there is
- * none, {@code tls} when there is no HTTPS listener, and {@code requestIdHeader} empty when request IDs are off; {@code hash} is used by the hashing algorithms
- * only). {@code warnings} are what the file asks for that is valid but most likely a mistake (a pool no request can
+ * none, {@code tls} when there is no HTTPS listener, and {@code requestIdHeader} empty when request IDs are off;
+ * {@code hash} is used by the hashing algorithms only). {@code warnings} are what the file asks for that is valid but most likely a mistake (a pool no request can
  * reach), logged when it is loaded and printed by {@code fulcrum check}. Only {@link ConfigParser} builds it; a
  * reload builds a whole new one and swaps the reference.
  */

@@ -130,11 +130,6 @@ public final class ServerCertificate {
         return notAfter;
     }
 
-    /** Whether {@code certPem} and {@code keyPem} are what this certificate was read from. */
-    boolean sameContent(String otherCertPem, String otherKeyPem) {
-        return certPem.equals(otherCertPem) && keyPem.equals(otherKeyPem);
-    }
-
     private static String firstAlias(Enumeration<String> aliases) {
         if (!aliases.hasMoreElements()) {
             throw new IllegalArgumentException("no key in it");

@@ -150,8 +150,8 @@ public final class Metrics implements AutoCloseable {
     }
 
     /**
-     * Client requests answered, by protocol ({@code HTTP/1.0}, {@code HTTP/1.1}, {@code HTTP/2.0}) and scheme: made once,
-     * indexed by {@link #clientRequests}'s caller without a lookup.
+     * Client requests answered, by protocol ({@code HTTP/1.0}, {@code HTTP/1.1}, {@code HTTP/2.0}, in Vert.x's
+     * {@code HttpVersion} order), then plain (0) or HTTPS (1): made once, indexed by the caller without a lookup.
      */
     public Counter[][] clientRequestCounters() {
         String[] protocols = {"HTTP/1.0", "HTTP/1.1", "HTTP/2.0"};

@@ -41,21 +41,21 @@ final class EdgeOptions {
                 .setHttp2ClearTextEnabled(false)
                 .setSsl(true)
                 .setSni(true)
-                .setUseAlpn(true)
                 .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
-                .setSslHandshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS)
-                .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
-                .setKeyCertOptions(keyCerts(tls))
-                .setEnabledSecureTransportProtocols(tls.protocols())
                 .setSslEngineOptions(tls.engine() == TlsSettings.Engine.OPENSSL ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions());
-        tls.cipherSuites().forEach(options::addEnabledCipherSuite);
+        // The options' own SSL part (made by their first SSL setter, which every later one writes to): filled by the
+        // same code as a running listener's update, so that the two never differ.
+        configure(options.getSslOptions(), tls);
         return options;
     }
 
     /** What {@link #tls} sets about certificates and protocols, for a listener that is running already. */
     static ServerSSLOptions ssl(TlsSettings tls) {
-        ServerSSLOptions options = new ServerSSLOptions()
-                .setSni(true)
+        return configure(new ServerSSLOptions(), tls);
+    }
+
+    private static ServerSSLOptions configure(ServerSSLOptions options, TlsSettings tls) {
+        options.setSni(true)
                 .setUseAlpn(true)
                 .setSslHandshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS)
                 .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)

@@ -60,9 +60,9 @@ final class RequestFraming {
     }
 
     /**
-     * An HTTP/2 body needs no Content-Length, which an HTTP/1.1 backend does: one of unknown length is sent chunked (vertx-http-proxy 5.0 would send none of it and
-     * answer 200, upstream #147). Vert.x calls the handler before it knows whether the body is empty, so methods
-     * that never carry one are left as they are.
+     * An HTTP/2 body needs no Content-Length, which an HTTP/1.1 backend does: one of unknown length is sent chunked
+     * (vertx-http-proxy 5.0 would send none of it and answer 200, upstream #147). Vert.x calls the handler before it
+     * knows whether the body is empty, so methods that never carry one are left as they are.
      */
     private static void admitHttp2(HttpServerRequest request, MultiMap headers) {
         if (!headers.contains(HttpHeaders.CONTENT_LENGTH) && !BODILESS.contains(request.method())) {

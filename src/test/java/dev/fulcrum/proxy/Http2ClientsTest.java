@@ -134,10 +134,7 @@ class Http2ClientsTest {
 
         Reply reply = within(client.on(http -> http.request(post(transport.port(fulcrum), "/upload")).compose(req -> {
             req.setChunked(true); // Vert.x's only way to write without a Content-Length; on HTTP/2 it sends no header
-            for (int from = 0; from < upload.length(); from += CHUNK) {
-                req.write(upload.slice(from, Math.min(from + CHUNK, upload.length())));
-            }
-            req.end();
+            writeInChunks(req, upload);
             return req.response();
         }).compose(Http2ClientsTest::read)), "an upload of unknown length");
 
@@ -160,10 +157,7 @@ class Http2ClientsTest {
 
         Reply reply = within(client.on(http -> http.request(post(transport.port(fulcrum), "/upload")).compose(req -> {
             req.putHeader("content-length", Integer.toString(upload.length()));
-            for (int from = 0; from < upload.length(); from += CHUNK) {
-                req.write(upload.slice(from, Math.min(from + CHUNK, upload.length())));
-            }
-            req.end();
+            writeInChunks(req, upload);
             return req.response();
         }).compose(Http2ClientsTest::read)), "an upload with a Content-Length");
 
@@ -396,6 +390,14 @@ class Http2ClientsTest {
     }
 
     /** Reads the body in the callback that has the head: Vert.x 5.0.10 may never complete a body() asked for later (#6038). */
+    /** {@code body} in {@value #CHUNK}-byte writes, then the end. */
+    private static void writeInChunks(HttpClientRequest request, Buffer body) {
+        for (int from = 0; from < body.length(); from += CHUNK) {
+            request.write(body.slice(from, Math.min(from + CHUNK, body.length())));
+        }
+        request.end();
+    }
+
     private static Future<Reply> read(HttpClientResponse resp) {
         return resp.body().map(body -> new Reply(resp.version(), resp.statusCode(),
                 MultiMap.caseInsensitiveMultiMap().addAll(resp.headers()), body,
